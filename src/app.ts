@@ -1,0 +1,91 @@
+// Builds the Fastify app from its parts. main.ts listens on it; tests inject into it.
+import crypto from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.ts';
+import { rateLimited } from './errors.ts';
+import { createVerifier } from './http/auth.ts';
+import { authenticate } from './http/authenticate.ts';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { healthRoutes } from './http/health.ts';
+import { createMetrics, instrument } from './http/metrics.ts';
+import { ErrorResponse } from './http/schemas.ts';
+import { usersRoutes } from './domains/users/users.routes.ts';
+import { UsersService } from './domains/users/users.service.ts';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    routerOptions: { maxParamLength: 256 },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  app.addSchema(ErrorResponse);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'AuraLink call service',
+        version: '1.0.0',
+        description: 'Control plane for LiveKit video calling. Contract: API.md (v1).',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true }, config: { skipAuth: true, rateLimit: false } }, async () =>
+    app.swagger(),
+  );
+
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  await app.register(cors, {
+    origin: config.http.corsOrigins === '*' ? true : config.http.corsOrigins,
+    exposedHeaders: ['x-request-id', 'retry-after'],
+  });
+
+  const registry = createMetrics(ctx.db.pool);
+  instrument(app, registry);
+
+  await app.register(authenticate, {
+    verify: createVerifier(config),
+    onUser: (user) => users.ensure(user),
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'auralink-rl:' } : {}),
+    // Per user when signed in, else per client address.
+    keyGenerator: (request) => (request.user ? `u:${request.user.id}` : `ip:${request.ip}`),
+    errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+
+  healthRoutes(app, ctx.readiness, ctx.requiredChecks);
+
+  const users = new UsersService(ctx.db);
+  await app.register(
+    async (api) => {
+      await api.register(usersRoutes, { users });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

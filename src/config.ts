@@ -1,0 +1,243 @@
+// Reads the environment once into a typed, validated, frozen object.
+// Nothing else in the code reads process.env: every module receives the Config.
+import path from 'node:path';
+
+export const DEV_JWT_SECRET = 'auralink-dev-jwt-secret-change-me-0123456789abcdef';
+export const DEV_LIVEKIT_API_KEY = 'devkey';
+export const DEV_LIVEKIT_API_SECRET = 'auralink-dev-livekit-secret-change-me-0123456789';
+export const DEV_SIGNING_SECRET = 'auralink-dev-url-signing-secret-change-me-01234567';
+
+export type StorageBackend = 'disk' | 's3';
+
+export interface Config {
+  nodeEnv: string;
+  isProduction: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  dataDir: string;
+  publicBaseUrl: string;
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+  database: { url: string | null; poolMax: number; migrateOnStart: boolean };
+  auth: {
+    jwtSecret: string;
+    usingDevSecret: boolean;
+    jwksUrl: string | null;
+    audience: string | null;
+    issuer: string | null;
+  };
+  supabase: { url: string | null; anonKey: string | null; serviceRoleKey: string | null };
+  http: { corsOrigins: string[] | '*'; bodyLimitBytes: number };
+  rateLimit: { max: number; windowMs: number; redisUrl: string | null };
+  livekit: {
+    url: string | null;
+    apiKey: string;
+    apiSecret: string;
+    tokenTtlSeconds: number;
+    reconcileIntervalSeconds: number;
+  };
+  storage: {
+    backend: StorageBackend;
+    bucket: string;
+    endpoint: string | null;
+    region: string;
+    accessKeyId: string | null;
+    secretAccessKey: string | null;
+    forcePathStyle: boolean;
+    serviceRoleKey: string | null;
+    uploadMaxBytes: number;
+    downloadUrlTtlSeconds: number;
+    urlSigningSecret: string;
+  };
+  scanner: { enabled: boolean; clamdHost: string | null; clamdPort: number; clamdSocket: string | null };
+  jobs: { enabled: boolean; intervalSeconds: number };
+  links: { joinRequestTtlSeconds: number; passwordAttemptsPerWindow: number };
+  quality: { retentionDays: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? null : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === null) return def;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === null) return def;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use one of ${protocols.join(', ')}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T): T {
+  const raw = str(env, name);
+  if (raw === null) return def;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function secret(env: Env, name: string, devDefault: string, minLength: number): string {
+  const raw = str(env, name) ?? devDefault;
+  if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`);
+  return raw;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = str(env, 'HOST') ?? '0.0.0.0';
+  const logLevel = oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
+  const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
+
+  const jwtSecret = secret(env, 'SUPABASE_JWT_SECRET', DEV_JWT_SECRET, 32);
+  const livekitUrl = url(env, 'LIVEKIT_URL', ['ws:', 'wss:', 'http:', 'https:']);
+  const livekitKey = str(env, 'LIVEKIT_API_KEY') ?? DEV_LIVEKIT_API_KEY;
+  const livekitSecret = secret(env, 'LIVEKIT_API_SECRET', DEV_LIVEKIT_API_SECRET, 32);
+  const signingSecret = secret(env, 'URL_SIGNING_SECRET', DEV_SIGNING_SECRET, 32);
+
+  const storageUrl = url(env, 'STORAGE_URL', ['http:', 'https:']);
+  const s3Endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']) ?? storageUrl;
+  const backend = oneOf<StorageBackend>(env, 'STORAGE_BACKEND', ['disk', 's3'], s3Endpoint ? 's3' : 'disk');
+  if (backend === 's3' && !s3Endpoint && !str(env, 'S3_REGION')) {
+    throw new ConfigError('S3_ENDPOINT', 'or S3_REGION is required when STORAGE_BACKEND=s3');
+  }
+  const clamdHost = str(env, 'CLAMD_HOST');
+  const clamdSocket = str(env, 'CLAMD_SOCKET');
+  const corsRaw = str(env, 'CORS_ORIGINS') ?? '*';
+
+  const config: Config = {
+    nodeEnv,
+    isProduction,
+    host,
+    port,
+    logLevel,
+    dataDir,
+    publicBaseUrl: url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`,
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    database: {
+      url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+      poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+      migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    },
+    auth: {
+      jwtSecret,
+      usingDevSecret: jwtSecret === DEV_JWT_SECRET,
+      jwksUrl: url(env, 'JWT_JWKS_URL', ['http:', 'https:']),
+      audience: str(env, 'JWT_AUDIENCE'),
+      issuer: str(env, 'JWT_ISSUER'),
+    },
+    supabase: {
+      url: url(env, 'SUPABASE_URL', ['http:', 'https:']),
+      anonKey: str(env, 'SUPABASE_ANON_KEY'),
+      serviceRoleKey: str(env, 'SUPABASE_SERVICE_ROLE_KEY'),
+    },
+    http: {
+      corsOrigins: corsRaw === '*' ? '*' : corsRaw.split(',').map((s) => s.trim()).filter(Boolean),
+      bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    },
+    rateLimit: {
+      max: int(env, 'RATE_LIMIT_MAX', 600, 1, 1_000_000),
+      windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    },
+    livekit: {
+      url: livekitUrl,
+      apiKey: livekitKey,
+      apiSecret: livekitSecret,
+      tokenTtlSeconds: int(env, 'LIVEKIT_TOKEN_TTL_SECONDS', 600, 30, 86_400),
+      reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL_SECONDS', 30, 1, 3600),
+    },
+    storage: {
+      backend,
+      bucket: str(env, 'STORAGE_BUCKET') ?? 'auralink-files',
+      endpoint: s3Endpoint,
+      region: str(env, 'S3_REGION') ?? 'us-east-1',
+      accessKeyId: str(env, 'S3_ACCESS_KEY_ID'),
+      secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
+      serviceRoleKey: str(env, 'STORAGE_SERVICE_ROLE_KEY'),
+      uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1, 5 * 1024 ** 3),
+      downloadUrlTtlSeconds: int(env, 'DOWNLOAD_URL_TTL_SECONDS', 3600, 10, 7 * 86_400),
+      urlSigningSecret: signingSecret,
+    },
+    scanner: {
+      enabled: bool(env, 'SCAN_ENABLED', Boolean(clamdHost || clamdSocket)),
+      clamdHost,
+      clamdPort: int(env, 'CLAMD_PORT', 3310, 1, 65535),
+      clamdSocket,
+    },
+    jobs: {
+      enabled: bool(env, 'JOBS_ENABLED', true),
+      intervalSeconds: int(env, 'JOBS_INTERVAL_SECONDS', 60, 1, 86_400),
+    },
+    links: {
+      joinRequestTtlSeconds: int(env, 'JOIN_REQUEST_TTL_SECONDS', 600, 10, 86_400),
+      passwordAttemptsPerWindow: int(env, 'LINK_PASSWORD_ATTEMPTS', 5, 1, 1000),
+    },
+    quality: { retentionDays: int(env, 'QUALITY_RETENTION_DAYS', 90, 1, 3650) },
+  };
+
+  if (config.scanner.enabled && !clamdHost && !clamdSocket) {
+    throw new ConfigError('SCAN_ENABLED', 'needs CLAMD_HOST or CLAMD_SOCKET');
+  }
+  if (isProduction) {
+    const devSecrets: Array<[string, boolean]> = [
+      ['SUPABASE_JWT_SECRET', jwtSecret === DEV_JWT_SECRET && !config.auth.jwksUrl],
+      ['LIVEKIT_API_SECRET', livekitSecret === DEV_LIVEKIT_API_SECRET],
+      ['LIVEKIT_API_KEY', livekitKey === DEV_LIVEKIT_API_KEY],
+      ['URL_SIGNING_SECRET', signingSecret === DEV_SIGNING_SECRET],
+    ];
+    for (const [name, isDev] of devSecrets) {
+      if (isDev) throw new ConfigError(name, 'is the development default; set a real secret when NODE_ENV=production');
+    }
+  }
+  return deepFreeze(config);
+}

@@ -1,0 +1,70 @@
+// Everything the app needs, built once from the Config: database, Redis, adapters,
+// readiness checks. Tests build it with their own Config; main.ts closes it on exit.
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { probe, type ReadinessCheck } from './http/health.ts';
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  redis: Redis | null;
+  readiness: Map<string, ReadinessCheck>;
+  requiredChecks: Set<string>;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], remove: true },
+  });
+}
+
+export interface ContextOverrides {
+  logger?: Logger;
+  db?: Database;
+}
+
+export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
+  const logger = overrides.logger ?? createLogger(config);
+  const db =
+    overrides.db ??
+    (await openDatabase({
+      url: config.database.url,
+      dataDir: config.dataDir,
+      poolMax: config.database.poolMax,
+      logger,
+    }));
+  const closers: Array<() => Promise<unknown>> = [];
+  if (!overrides.db) closers.push(() => db.close());
+  try {
+    if (config.database.migrateOnStart && !overrides.db) await migrate(db.pool, logger);
+    const redis = config.rateLimit.redisUrl
+      ? new Redis(config.rateLimit.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+      : null;
+    if (redis) {
+      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+      closers.push(() => redis.quit().catch(() => redis.disconnect()));
+    }
+    const readiness = new Map<string, ReadinessCheck>([['database', () => probe(() => db.ping())]]);
+    if (redis) readiness.set('redis', () => probe(() => redis.ping()));
+    return {
+      config,
+      logger,
+      db,
+      redis,
+      readiness,
+      requiredChecks: new Set(['database']),
+      async close() {
+        for (const c of closers.reverse()) await c().catch((err) => logger.warn({ err }, 'close failed'));
+      },
+    };
+  } catch (err) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    throw err;
+  }
+}
