@@ -1,0 +1,57 @@
+// Builds the real app on a fresh test database, with tokens for named users.
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { devToken, devUserId } from '../../src/cli/dev-token.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { Engine } from '../../src/db/database.ts';
+import { createContext, type AppContext } from '../../src/context.ts';
+import { createTestDatabase, testLogger, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  config: Config;
+  database: TestDatabase;
+  /** A valid access token for the development user `name`. */
+  token(name: string): Promise<string>;
+  userId(name: string): string;
+  auth(name: string): Promise<{ authorization: string }>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  engine?: Engine;
+  env?: Record<string, string>;
+  /** Reuse a database (e.g. two app instances on one database). */
+  database?: TestDatabase;
+}
+
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const database = opts.database ?? (await createTestDatabase(opts.engine));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: '/nonexistent-test-data-dir',
+    JOBS_ENABLED: 'false',
+    RATE_LIMIT_MAX: '100000',
+    ...opts.env,
+  });
+  const ctx = await createContext(config, { logger: testLogger, db: database.db });
+  const app = await buildApp(ctx);
+  await app.ready();
+  const owned = !opts.database;
+  return {
+    app,
+    ctx,
+    config,
+    database,
+    token: (name) => devToken(config.auth.jwtSecret, name),
+    userId: devUserId,
+    auth: async (name) => ({ authorization: `Bearer ${await devToken(config.auth.jwtSecret, name)}` }),
+    async close() {
+      await app.close();
+      await ctx.close();
+      if (owned) await database.cleanup();
+    },
+  };
+}
