@@ -23,10 +23,19 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
+// Where the test services live (scripts/test-services.sh env prints them without
+// starting anything); variables already set in the environment win.
+const serviceEnv = {};
+const printed = spawnSync('bash', ['scripts/test-services.sh', 'env'], { encoding: 'utf8' });
+if (printed.status === 0) {
+  for (const m of printed.stdout.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) {
+    if (process.env[m[1]] === undefined) serviceEnv[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  }
+}
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { stdio: 'inherit', env: { ...serviceEnv, ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);
