@@ -1,0 +1,103 @@
+// Handing out a seat in a call: the one function every way of joining goes through
+// (the room token endpoint for members, invite links for guests), so the checks
+// for ended calls and full rooms live in one place.
+import type { LiveKitAdapter, Role } from '../../adapters/livekit.ts';
+import type { Config } from '../../config.ts';
+import type { Sql } from '../../db/database.ts';
+import { AppError, notFound } from '../../errors.ts';
+import * as participants from '../participants/participants.repo.ts';
+import { lockCall } from './rooms.repo.ts';
+
+export interface Joiner {
+  /** The signed-in user, or null for a guest. */
+  userId: string | null;
+  /** LiveKit identity: the user id for users; a unique, stable id for a guest. */
+  identity: string;
+  displayName: string;
+  role: Role;
+  /** Participant metadata handed to LiveKit as is (at most a few KiB), or null. */
+  metadata: string | null;
+}
+
+/** The contract's token payload (POST /rooms/{room_id}/token, POST /join/{short_code}). */
+export interface JoinToken {
+  token: string;
+  ws_url: string | null;
+  call_id: string;
+  room_name: string;
+  identity: string;
+  display_name: string;
+  participant_id: string;
+  role: Role;
+  expires_at: string;
+}
+
+export interface JoinDeps {
+  livekit: LiveKitAdapter;
+  config: Config;
+}
+
+/**
+ * grantJoin(sql, deps, callId, joiner) -> JoinToken
+ *
+ * Runs inside the caller's transaction `sql`: db.asUser(userId, ...) for a member
+ * (RLS then also requires that the user may see the call), db.privileged(...) for a
+ * guest admitted by a link. Access (who may join, which role) is the caller's
+ * decision; this checks the call's state under a per-call lock, so concurrent
+ * grants and webhooks see one another:
+ *   - 404 NOT_FOUND when the call is not visible in `sql`'s scope,
+ *   - 409 CALL_ENDED when the call has ended,
+ *   - 403 ROOM_FULL when max_participants other identities are connected now
+ *     (LiveKit's own max_participants refuses the surplus connection in a race),
+ * then reuses the identity's untaken seat or creates one (status 'waiting') and
+ * mints a LiveKit token with the role's grants and config.livekit.tokenTtlSeconds.
+ * No network call happens here: minting is local.
+ */
+export async function grantJoin(sql: Sql, deps: JoinDeps, callId: string, joiner: Joiner): Promise<JoinToken> {
+  await lockCall(sql, callId);
+  const { rows } = await sql.query<{
+    room_name: string;
+    status: string;
+    max_participants: number;
+    screen_sharing_enabled: boolean;
+  }>(`SELECT room_name, status, max_participants, screen_sharing_enabled FROM calls WHERE call_id = $1`, [callId]);
+  const call = rows[0];
+  if (!call) throw notFound('Room');
+  if (call.status === 'ended' || call.status === 'failed') {
+    throw new AppError('CALL_ENDED', 'The call has ended');
+  }
+  const taken = await participants.countConnectedOthers(sql, callId, joiner.identity);
+  if (taken >= call.max_participants) {
+    throw new AppError('ROOM_FULL', 'The room is full', { max_participants: call.max_participants });
+  }
+  const seat = await participants.upsertWaiting(sql, {
+    callId,
+    userId: joiner.userId,
+    identity: joiner.identity,
+    displayName: joiner.displayName,
+    role: joiner.role,
+    metadata: joiner.metadata,
+  });
+  const ttl = deps.config.livekit.tokenTtlSeconds;
+  const token = await deps.livekit.mintToken({
+    room: call.room_name,
+    identity: joiner.identity,
+    name: joiner.displayName,
+    metadata: joiner.metadata,
+    role: joiner.role,
+    screenShare: call.screen_sharing_enabled,
+    ttlSeconds: ttl,
+  });
+  return {
+    token,
+    ws_url: deps.livekit.wsUrl,
+    call_id: callId,
+    room_name: call.room_name,
+    identity: joiner.identity,
+    display_name: joiner.displayName,
+    participant_id: seat.participant_id,
+    role: joiner.role,
+    // Slightly early rather than late: the token's own exp is set when it is signed.
+    expires_at: new Date(Date.now() + ttl * 1000 - 1000).toISOString(),
+  };
+}

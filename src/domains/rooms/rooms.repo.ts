@@ -1,0 +1,143 @@
+// All SQL of rooms (a room and its call are one row of calls). Runs in the caller's
+// scope: as the user for requests (RLS decides what exists), privileged for guests.
+import type { Sql } from '../../db/database.ts';
+
+export type CallStatus = 'waiting' | 'active' | 'ended' | 'failed';
+
+export interface RoomRow {
+  call_id: string;
+  room_id: string | null;
+  room_name: string;
+  name: string;
+  created_by: string;
+  call_type: string;
+  status: CallStatus;
+  privacy: 'private' | 'public';
+  max_participants: number;
+  participant_count: number;
+  recording_enabled: boolean;
+  screen_sharing_enabled: boolean;
+  file_sharing_enabled: boolean;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  /** created_at with Postgres's microseconds, for cursors. */
+  created_key: string;
+}
+
+const ROOM_COLUMNS = `call_id, room_id, room_name, name, created_by, call_type, status, privacy, max_participants,
+  participant_count, recording_enabled, screen_sharing_enabled, file_sharing_enabled, metadata, created_at,
+  created_at::text AS created_key`;
+
+export interface NewRoom {
+  call_id: string;
+  room_id: string | null;
+  room_name: string;
+  name: string;
+  created_by: string;
+  call_type: string;
+  privacy: string;
+  max_participants: number;
+  recording_enabled: boolean;
+  screen_sharing_enabled: boolean;
+  file_sharing_enabled: boolean;
+  metadata: Record<string, unknown>;
+}
+
+export async function insert(sql: Sql, r: NewRoom): Promise<RoomRow> {
+  const { rows } = await sql.query<RoomRow>(
+    `INSERT INTO calls (call_id, room_id, room_name, name, created_by, call_type, privacy, max_participants,
+       recording_enabled, screen_sharing_enabled, file_sharing_enabled, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     RETURNING ${ROOM_COLUMNS}`,
+    [
+      r.call_id, r.room_id, r.room_name, r.name, r.created_by, r.call_type, r.privacy, r.max_participants,
+      r.recording_enabled, r.screen_sharing_enabled, r.file_sharing_enabled, JSON.stringify(r.metadata),
+    ],
+  );
+  return rows[0]!;
+}
+
+export async function addInvitees(sql: Sql, callId: string, invitedBy: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await sql.query(
+    `INSERT INTO call_invitees (call_id, user_id, invited_by)
+     SELECT $1, u, $2 FROM unnest($3::uuid[]) AS u ON CONFLICT DO NOTHING`,
+    [callId, invitedBy, userIds],
+  );
+}
+
+export interface InviteeMatch {
+  user_id: string;
+  aura_id: string | null;
+  /** The invitee has blocked the current user (the room's creator). */
+  blocked: boolean;
+}
+
+/** Profiles matching the given ids or AuraIDs, with whether each blocked the caller. */
+export async function findInvitees(sql: Sql, ids: string[], auraIds: string[]): Promise<InviteeMatch[]> {
+  const { rows } = await sql.query<InviteeMatch>(
+    `SELECT user_id, aura_id, app.is_blocked_by(user_id) AS blocked
+       FROM user_profiles
+      WHERE user_id = ANY($1::uuid[]) OR aura_id = ANY($2::text[])`,
+    [ids, auraIds],
+  );
+  return rows;
+}
+
+/** By call_id when the key is a UUID, else by room_name; RLS hides what the caller may not see. */
+export async function findByKey(sql: Sql, key: string, isUuid: boolean): Promise<RoomRow | null> {
+  const { rows } = await sql.query<RoomRow>(
+    `SELECT ${ROOM_COLUMNS} FROM calls WHERE ${isUuid ? 'call_id = $1::uuid' : 'room_name = $1'}`,
+    [key],
+  );
+  return rows[0] ?? null;
+}
+
+export interface ListRoomsQuery {
+  userId: string;
+  statuses: CallStatus[] | null;
+  after: { created: string; id: string } | null;
+  limit: number;
+}
+
+/** Rooms the user created, was invited to or took part in, newest first. */
+export async function listForMember(sql: Sql, q: ListRoomsQuery): Promise<RoomRow[]> {
+  const { rows } = await sql.query<RoomRow>(
+    `SELECT ${ROOM_COLUMNS} FROM calls c
+      WHERE (c.created_by = $1
+             OR EXISTS (SELECT 1 FROM call_invitees i WHERE i.call_id = c.call_id AND i.user_id = $1)
+             OR EXISTS (SELECT 1 FROM call_participants p WHERE p.call_id = c.call_id AND p.user_id = $1))
+        AND ($2::text[] IS NULL OR c.status = ANY($2::text[]))
+        AND ($3::timestamptz IS NULL OR (c.created_at, c.call_id) < ($3::timestamptz, $4::uuid))
+      ORDER BY c.created_at DESC, c.call_id DESC
+      LIMIT $5`,
+    [q.userId, q.statuses, q.after?.created ?? null, q.after?.id ?? null, q.limit],
+  );
+  return rows;
+}
+
+/**
+ * Ends a call: status ended (the trigger stamps ended_at and the duration) and every
+ * session still open leaves at the same moment. Returns false when already ended.
+ */
+export async function endCall(sql: Sql, callId: string, at: Date | null): Promise<boolean> {
+  const { rowCount } = await sql.query(
+    `UPDATE calls SET status = 'ended', ended_at = coalesce($2::timestamptz, now())
+      WHERE call_id = $1 AND status NOT IN ('ended', 'failed')`,
+    [callId, at],
+  );
+  if (rowCount === 0) return false;
+  await sql.query(
+    `UPDATE call_participants
+        SET status = 'left', left_at = greatest(coalesce($2::timestamptz, now()), joined_at),
+            audio_enabled = false, video_enabled = false, screen_sharing = false
+      WHERE call_id = $1 AND status IN ('waiting', 'connected')`,
+    [callId, at],
+  );
+  return true;
+}
+
+/** Serializes changes to one call's live state (joins, grants, webhooks) in this transaction. */
+export async function lockCall(sql: Sql, callId: string): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock(hashtextextended('call:' || $1::text, 0))`, [callId]);
+}
