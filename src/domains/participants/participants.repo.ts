@@ -93,11 +93,21 @@ export async function findBySid(sql: Sql, callId: string, sid: string): Promise<
   return rows[0] ?? null;
 }
 
-/** The latest row of an identity in a call: who a new session of that identity is. */
+/** A seat handed out for this identity that no session has taken yet (or that a room end closed untaken). */
+export async function findUnclaimedSeat(sql: Sql, callId: string, identity: string): Promise<ParticipantRow | null> {
+  const { rows } = await sql.query<ParticipantRow>(
+    `SELECT ${COLUMNS} FROM call_participants
+      WHERE call_id = $1 AND identity = $2 AND participant_sid IS NULL AND joined_at IS NULL
+      ORDER BY created_at DESC LIMIT 1`,
+    [callId, identity],
+  );
+  return rows[0] ?? null;
+}
+
+/** The latest row of an identity in a call: who a new session of that identity is (role, user). */
 export async function latestForIdentity(sql: Sql, callId: string, identity: string): Promise<ParticipantRow | null> {
   const { rows } = await sql.query<ParticipantRow>(
-    `SELECT ${COLUMNS} FROM call_participants WHERE call_id = $1 AND identity = $2
-      ORDER BY (participant_sid IS NULL AND status = 'waiting') DESC, created_at DESC LIMIT 1`,
+    `SELECT ${COLUMNS} FROM call_participants WHERE call_id = $1 AND identity = $2 ORDER BY created_at DESC LIMIT 1`,
     [callId, identity],
   );
   return rows[0] ?? null;
@@ -140,33 +150,52 @@ export async function markConnected(sql: Sql, participantId: string, joinedAt: D
   const { rows } = await sql.query<ParticipantRow>(
     `UPDATE call_participants
         SET status = CASE WHEN status IN ('left', 'disconnected') THEN status ELSE 'connected' END,
-            joined_at = least(coalesce(joined_at, $2), $2)
+            joined_at = least(coalesce(joined_at, $2), $2),
+            duration_seconds = CASE WHEN left_at IS NULL THEN duration_seconds
+              ELSE greatest(0, floor(extract(epoch FROM left_at - least(coalesce(joined_at, $2), $2))))::int END
       WHERE participant_id = $1 RETURNING ${COLUMNS}`,
     [participantId, joinedAt],
   );
   return rows[0]!;
 }
 
-/** Ends a session once; the first end wins, so a redelivered or late leave changes nothing. */
+const DURATION = `CASE WHEN joined_at IS NULL OR left_at IS NULL THEN NULL
+  ELSE greatest(0, floor(extract(epoch FROM left_at - joined_at)))::int END`;
+
+/**
+ * Ends a session. The earliest end wins, whatever order the signals came in, and
+ * the session's own leave (specific) decides the status over a room ending.
+ * Durations are set here too (the trigger only fires on a status change, and a
+ * late, earlier signal may move left_at or joined_at afterwards).
+ */
 export async function markEnded(
   sql: Sql,
   participantId: string,
-  status: 'left' | 'disconnected',
-  joinedAt: Date,
-  leftAt: Date,
-  reason: string | null,
-): Promise<ParticipantRow> {
-  const { rows } = await sql.query<ParticipantRow>(
-    `UPDATE call_participants
-        SET joined_at = least(coalesce(joined_at, $3), $3),
-            status = CASE WHEN status IN ('left', 'disconnected') THEN status ELSE $2 END,
-            left_at = CASE WHEN status IN ('left', 'disconnected') THEN left_at ELSE greatest($4, least(coalesce(joined_at, $3), $3)) END,
-            disconnect_reason = CASE WHEN status IN ('left', 'disconnected') THEN disconnect_reason ELSE $5 END,
+  e: { status: 'left' | 'disconnected'; specific: boolean; joinedAt: Date | null; leftAt: Date; reason: string | null },
+): Promise<{ row: ParticipantRow; /** the session ended with this signal */ changed: boolean }> {
+  const { rows } = await sql.query<{ status: string; was: string }>(
+    `WITH old AS (SELECT participant_id, status AS was FROM call_participants WHERE participant_id = $1)
+     UPDATE call_participants c
+        SET joined_at = CASE WHEN $3::timestamptz IS NULL THEN c.joined_at ELSE least(coalesce(c.joined_at, $3), $3) END,
+            status = CASE WHEN c.status NOT IN ('left', 'disconnected') OR $5 THEN $2 ELSE c.status END,
+            disconnect_reason = CASE WHEN c.status NOT IN ('left', 'disconnected') OR $5 THEN $6 ELSE c.disconnect_reason END,
+            left_at = least(coalesce(c.left_at, $4), $4),
             audio_enabled = false, video_enabled = false, screen_sharing = false
-      WHERE participant_id = $1 RETURNING ${COLUMNS}`,
-    [participantId, status, joinedAt, leftAt, reason],
+       FROM old WHERE c.participant_id = old.participant_id
+     RETURNING c.status, old.was`,
+    [participantId, e.status, e.joinedAt, e.leftAt, e.specific, e.reason],
   );
-  return rows[0]!;
+  const was = rows[0]!.was;
+  // left_at never before joined_at (LiveKit's event times are whole seconds).
+  const { rows: fixed } = await sql.query<ParticipantRow>(
+    `UPDATE call_participants
+        SET left_at = greatest(left_at, coalesce(joined_at, left_at)),
+            duration_seconds = ${DURATION.replace(/left_at/g, 'greatest(left_at, coalesce(joined_at, left_at))')}
+      WHERE participant_id = $1 RETURNING ${COLUMNS}`,
+    [participantId],
+  );
+  const ended = (st: string) => st === 'left' || st === 'disconnected';
+  return { row: fixed[0]!, changed: !ended(was) && ended(fixed[0]!.status) };
 }
 
 export async function recordMedia(

@@ -141,3 +141,52 @@ export async function endCall(sql: Sql, callId: string, at: Date | null): Promis
 export async function lockCall(sql: Sql, callId: string): Promise<void> {
   await sql.query(`SELECT pg_advisory_xact_lock(hashtextextended('call:' || $1::text, 0))`, [callId]);
 }
+
+export interface LiveCall {
+  call_id: string;
+  room_id: string | null;
+  room_name: string;
+  status: CallStatus;
+  ended_at: Date | null;
+}
+
+/** Privileged: the call behind a LiveKit room name (webhooks, reconciliation). */
+export async function findLiveCall(sql: Sql, roomName: string): Promise<LiveCall | null> {
+  const { rows } = await sql.query<LiveCall>(
+    'SELECT call_id, room_id, room_name, status, ended_at FROM calls WHERE room_name = $1',
+    [roomName],
+  );
+  return rows[0] ?? null;
+}
+
+/** Privileged: calls that LiveKit should know about (reconciliation). */
+export async function openCalls(sql: Sql): Promise<LiveCall[]> {
+  const { rows } = await sql.query<LiveCall>(
+    `SELECT call_id, room_id, room_name, status, ended_at FROM calls WHERE status IN ('waiting', 'active')`,
+  );
+  return rows;
+}
+
+export async function setRoomSid(sql: Sql, callId: string, sid: string): Promise<void> {
+  await sql.query('UPDATE calls SET room_id = $2 WHERE call_id = $1 AND room_id IS NULL', [callId, sid]);
+}
+
+/**
+ * Someone joined at `at`: the call is active (unless ended) and started at its
+ * earliest known join. The duration of an ended call follows a moved start.
+ * Returns true when the call became active with this join.
+ */
+export async function markStarted(sql: Sql, callId: string, at: Date): Promise<boolean> {
+  const { rows } = await sql.query<{ became_active: boolean }>(
+    `WITH old AS (SELECT call_id, status AS was FROM calls WHERE call_id = $1)
+     UPDATE calls c
+        SET started_at = least(coalesce(c.started_at, $2), $2),
+            status = CASE WHEN c.status = 'waiting' THEN 'active' ELSE c.status END,
+            duration_seconds = CASE WHEN c.ended_at IS NULL THEN c.duration_seconds
+              ELSE greatest(0, floor(extract(epoch FROM c.ended_at - least(coalesce(c.started_at, $2), $2))))::int END
+       FROM old WHERE c.call_id = old.call_id
+     RETURNING old.was = 'waiting' AS became_active`,
+    [callId, at],
+  );
+  return rows[0]?.became_active ?? false;
+}

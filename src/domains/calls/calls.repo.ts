@@ -1,0 +1,65 @@
+// SQL of the call history. Runs as the user: RLS already hides calls the user may
+// not see; these queries narrow further to calls the user created or took part in.
+import type { Sql } from '../../db/database.ts';
+
+export interface CallRow {
+  call_id: string;
+  room_id: string | null;
+  room_name: string;
+  name: string;
+  call_type: string;
+  status: string;
+  started_at: Date | null;
+  ended_at: Date | null;
+  duration_seconds: number | null;
+  participant_count: number;
+  max_participants: number;
+  files_shared: number;
+  avg_quality_score: number | null;
+  created_by: string;
+  creator_display_name: string | null;
+  creator_aura_id: string | null;
+  created_at: Date;
+  created_key: string;
+}
+
+const MINE = `(c.created_by = $1
+  OR EXISTS (SELECT 1 FROM call_participants p WHERE p.call_id = c.call_id AND p.user_id = $1))`;
+
+const SELECT = `SELECT c.call_id, c.room_id, c.room_name, c.name, c.call_type, c.status, c.started_at, c.ended_at,
+    c.duration_seconds, c.participant_count, c.max_participants, c.avg_quality_score, c.created_by, c.created_at,
+    c.created_at::text AS created_key,
+    (SELECT count(*)::int FROM files f WHERE f.call_id = c.call_id) AS files_shared,
+    u.display_name AS creator_display_name, u.aura_id AS creator_aura_id
+  FROM calls c LEFT JOIN user_profiles u ON u.user_id = c.created_by`;
+
+export interface CallFilter {
+  userId: string;
+  status: string | null;
+  callType: string | null;
+  from: string | null;
+  to: string | null;
+  after: { created: string; id: string } | null;
+  limit: number;
+}
+
+export async function list(sql: Sql, f: CallFilter): Promise<CallRow[]> {
+  const { rows } = await sql.query<CallRow>(
+    `${SELECT}
+      WHERE ${MINE}
+        AND ($2::text IS NULL OR c.status = $2)
+        AND ($3::text IS NULL OR c.call_type = $3)
+        AND ($4::timestamptz IS NULL OR c.created_at >= $4)
+        AND ($5::timestamptz IS NULL OR c.created_at < $5)
+        AND ($6::timestamptz IS NULL OR (c.created_at, c.call_id) < ($6::timestamptz, $7::uuid))
+      ORDER BY c.created_at DESC, c.call_id DESC
+      LIMIT $8`,
+    [f.userId, f.status, f.callType, f.from, f.to, f.after?.created ?? null, f.after?.id ?? null, f.limit],
+  );
+  return rows;
+}
+
+export async function findMine(sql: Sql, userId: string, callId: string): Promise<CallRow | null> {
+  const { rows } = await sql.query<CallRow>(`${SELECT} WHERE ${MINE} AND c.call_id = $2`, [userId, callId]);
+  return rows[0] ?? null;
+}

@@ -1,0 +1,140 @@
+// LiveKit webhooks: verified on the raw body, stored by event id in the same
+// transaction that applies them (a duplicate is a no-op; a failed apply leaves no
+// id behind, so LiveKit's retry applies it), applied by room name and session sid
+// with the event's own times.
+import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
+import type { Logger } from 'pino';
+import { sourceName } from '../../adapters/livekit.ts';
+import type { Config } from '../../config.ts';
+import type { Database, Sql } from '../../db/database.ts';
+import { unauthorized, validation } from '../../errors.ts';
+import * as live from '../participants/live.ts';
+import * as rooms from '../rooms/rooms.repo.ts';
+
+// LiveKit's DisconnectReason values (livekit_models.proto) that we name.
+const DISCONNECT_REASONS: Record<number, string> = {
+  0: 'UNKNOWN_REASON',
+  1: 'CLIENT_INITIATED',
+  2: 'DUPLICATE_IDENTITY',
+  3: 'SERVER_SHUTDOWN',
+  4: 'PARTICIPANT_REMOVED',
+  5: 'ROOM_DELETED',
+  6: 'STATE_MISMATCH',
+  7: 'JOIN_FAILURE',
+  8: 'MIGRATION',
+  9: 'SIGNAL_CLOSE',
+  10: 'ROOM_CLOSED',
+  14: 'CONNECTION_TIMEOUT',
+  15: 'MEDIA_FAILURE',
+};
+// A session replaced by a reconnect, or lost, did not leave by choice.
+const INVOLUNTARY = new Set(['DUPLICATE_IDENTITY', 'STATE_MISMATCH', 'JOIN_FAILURE', 'SIGNAL_CLOSE', 'CONNECTION_TIMEOUT', 'MEDIA_FAILURE']);
+
+export type Outcome = 'applied' | 'duplicate' | 'unknown_room' | 'ignored';
+
+const ms = (v: bigint | number | undefined) => Number(v ?? 0);
+
+export class WebhooksService {
+  private readonly receiver: WebhookReceiver;
+
+  constructor(
+    private readonly db: Database,
+    config: Config,
+    private readonly logger: Logger,
+  ) {
+    this.receiver = new WebhookReceiver(config.livekit.apiKey, config.livekit.apiSecret);
+  }
+
+  /** Checks the signature over the exact bytes received; 401 when it does not hold, 400 for a bad body. */
+  async verify(rawBody: string, authorization: string | undefined): Promise<WebhookEvent> {
+    if (!authorization) throw unauthorized('Missing webhook signature');
+    // LiveKit sends the bare JWT; tolerate a "Bearer " prefix added by a proxy.
+    const token = authorization.replace(/^Bearer\s+/i, '').trim();
+    try {
+      // Verifies the JWT (our key and secret, not expired) and its sha256 claim over
+      // the body before it parses anything, so only a signed body reaches the parser.
+      return await this.receiver.receive(rawBody, token);
+    } catch (err) {
+      if (err instanceof SyntaxError || /^cannot decode/i.test((err as Error).message ?? '')) {
+        throw validation('Webhook body is not a LiveKit event');
+      }
+      throw unauthorized('Invalid webhook signature');
+    }
+  }
+
+  async handle(event: WebhookEvent): Promise<Outcome> {
+    if (!event.id || !event.event) throw validation('Webhook event needs an id and an event name');
+    const roomName = event.room?.name ?? null;
+    const outcome = await this.db.privileged(async (sql) => {
+      const { rowCount } = await sql.query(
+        `INSERT INTO webhook_events (event_id, event, room_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [event.id, event.event, roomName],
+      );
+      if (rowCount === 0) return 'duplicate' as const;
+      if (!roomName) return 'ignored' as const;
+      const call = await rooms.findLiveCall(sql, roomName);
+      if (!call) return 'unknown_room' as const;
+      await rooms.lockCall(sql, call.call_id);
+      // Re-read under the lock: another delivery may have just ended the call.
+      const locked = (await rooms.findLiveCall(sql, roomName))!;
+      return this.apply(sql, locked, event);
+    });
+    if (outcome === 'unknown_room') this.logger.info({ event: event.event, id: event.id, room: roomName }, 'webhook for an unknown room');
+    return outcome;
+  }
+
+  private async apply(sql: Sql, call: rooms.LiveCall, event: WebhookEvent): Promise<Outcome> {
+    const at = ms(event.createdAt) > 0 ? new Date(ms(event.createdAt) * 1000) : new Date();
+    if (event.room?.sid) await rooms.setRoomSid(sql, call.call_id, event.room.sid);
+    const p = event.participant;
+    const session: live.SessionSignal | null =
+      p && p.sid && p.identity
+        ? {
+            sid: p.sid,
+            identity: p.identity,
+            name: p.name || null,
+            joinedAt: ms(p.joinedAtMs) > 0 ? new Date(ms(p.joinedAtMs)) : ms(p.joinedAt) > 0 ? new Date(ms(p.joinedAt) * 1000) : null,
+          }
+        : null;
+    switch (event.event) {
+      case 'room_started':
+        return 'applied';
+      case 'room_finished':
+        await live.callEnded(sql, call, at, 'room_finished');
+        return 'applied';
+      case 'participant_joined':
+        if (!session) return 'ignored';
+        await live.sessionSeen(sql, call, session, at);
+        return 'applied';
+      case 'participant_left':
+      case 'participant_connection_aborted': {
+        if (!session) return 'ignored';
+        const reason = DISCONNECT_REASONS[p!.disconnectReason] ?? `REASON_${p!.disconnectReason}`;
+        const involuntary = event.event === 'participant_connection_aborted' || INVOLUNTARY.has(reason);
+        await live.sessionEnded(sql, call, session, {
+          status: involuntary ? 'disconnected' : 'left',
+          specific: true,
+          at,
+          reason: event.event === 'participant_connection_aborted' ? 'CONNECTION_ABORTED' : reason,
+        });
+        return 'applied';
+      }
+      case 'track_published':
+      case 'track_unpublished': {
+        const track = event.track;
+        if (!session || !track?.sid) return 'ignored';
+        // The track's own version is finer than the event's whole seconds.
+        const micros = ms(track.version?.unixMicro);
+        await live.trackChanged(sql, call, session, {
+          trackSid: track.sid,
+          source: sourceName(track.source),
+          action: event.event === 'track_published' ? 'published' : 'unpublished',
+          at: micros > 0 ? new Date(micros / 1000) : at,
+        });
+        return 'applied';
+      }
+      default:
+        return 'ignored';
+    }
+  }
+}
