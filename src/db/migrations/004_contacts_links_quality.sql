@@ -189,6 +189,46 @@ END $$;
 CREATE TRIGGER quality_metrics_rollup AFTER INSERT ON quality_metrics
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.quality_apply_rollups();
 
+-- The time series of a call in fixed, epoch-aligned buckets, gaps included, ready
+-- to plot. Why a function: the RLS policy on quality_metrics calls is_call_member()
+-- once per row, which over a long call's tens of thousands of samples costs more
+-- than the aggregation; here membership is checked once, then the index on
+-- (call_id, recorded_at) does the rest.
+CREATE FUNCTION app.quality_series(p_call uuid, p_bucket_seconds integer, p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (bucket_start timestamptz, samples bigint, avg_quality_score numeric, min_quality_score numeric,
+               avg_packet_loss_percent numeric, avg_latency_ms numeric, avg_jitter_ms numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH b AS (
+    SELECT make_interval(secs => p_bucket_seconds) AS width
+  ), agg AS (
+    SELECT date_bin(b.width, m.recorded_at, 'epoch'::timestamptz) AS bucket_start, count(*) AS samples,
+           round(avg(m.quality_score), 2) AS avg_quality_score, min(m.quality_score) AS min_quality_score,
+           round(avg(m.packet_loss_percent), 2) AS avg_packet_loss_percent,
+           round(avg(m.latency_ms), 1) AS avg_latency_ms, round(avg(m.jitter_ms), 1) AS avg_jitter_ms
+      FROM quality_metrics m, b
+     WHERE m.call_id = p_call AND m.recorded_at >= p_from AND m.recorded_at < p_to
+     GROUP BY 1
+  )
+  SELECT g.bucket_start, coalesce(a.samples, 0), a.avg_quality_score, a.min_quality_score,
+         a.avg_packet_loss_percent, a.avg_latency_ms, a.avg_jitter_ms
+    FROM b, generate_series(date_bin(b.width, p_from, 'epoch'::timestamptz), p_to - interval '1 microsecond', b.width)
+         AS g(bucket_start)
+    LEFT JOIN agg a ON a.bucket_start = g.bucket_start
+   WHERE app.is_call_member(p_call)
+   ORDER BY g.bucket_start
+$$;
+
+-- Batched deletion for the retention job; returns how many rows went.
+CREATE FUNCTION app.quality_delete_before(p_before timestamptz, p_limit integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE n integer;
+BEGIN
+  DELETE FROM quality_metrics
+   WHERE metric_id IN (SELECT metric_id FROM quality_metrics WHERE recorded_at < p_before LIMIT p_limit);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+
 ALTER TABLE quality_rollups ENABLE ROW LEVEL SECURITY;
 CREATE POLICY quality_rollups_select ON quality_rollups FOR SELECT USING (app.is_call_member(call_id));
 -- written only by the trigger above: no write policies, no write grants
@@ -197,5 +237,6 @@ GRANT SELECT ON quality_rollups TO auralink_app;
 GRANT EXECUTE ON FUNCTION app.search_words(text), app.contact_search_vector(text, text, text),
   app.contact_search_query(text), app.contact_in_call(uuid),
   app.search_contacts(text, text, text, boolean, boolean, timestamptz, uuid, integer) TO auralink_app;
+GRANT EXECUTE ON FUNCTION app.quality_series(uuid, integer, timestamptz, timestamptz) TO auralink_app;
 REVOKE EXECUTE ON FUNCTION app.contacts_set_search(), app.users_sync_contact_search(),
-  app.quality_apply_rollups() FROM PUBLIC;
+  app.quality_apply_rollups(), app.quality_delete_before(timestamptz, integer) FROM PUBLIC;

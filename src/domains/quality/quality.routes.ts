@@ -1,0 +1,130 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { requireUser } from '../../http/authenticate.ts';
+import { bearer, errorResponses, Nullable, Timestamp, Uuid } from '../../http/schemas.ts';
+import { BUCKET_SECONDS, type QualityService } from './quality.service.ts';
+
+// Upper bounds follow the column types, so a valid request never overflows them.
+const Percent = Type.Number({ minimum: 0, maximum: 100 });
+const Ms = Type.Number({ minimum: 0, maximum: 99_999_999 });
+const Rate = Type.Number({ minimum: 0, maximum: 9_999_999_999 });
+
+const Sample = Type.Object(
+  {
+    recorded_at: Type.Optional(Type.String({ format: 'date-time', description: 'Defaults to the time received' })),
+    packet_loss_percent: Type.Optional(Percent),
+    jitter_ms: Type.Optional(Ms),
+    latency_ms: Type.Optional(Ms),
+    bandwidth_kbps: Type.Optional(Rate),
+    video_resolution: Type.Optional(Type.String({ maxLength: 32 })),
+    video_fps: Type.Optional(Type.Number({ minimum: 0, maximum: 9999 })),
+    audio_bitrate_kbps: Type.Optional(Ms),
+    video_bitrate_kbps: Type.Optional(Ms),
+    connection_type: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('relay')])),
+    ice_state: Type.Optional(Type.String({ maxLength: 32 })),
+    quality_score: Type.Optional(
+      Nullable(Type.Number({ minimum: 0, maximum: 5, description: 'MOS 0..5; estimated by the server when absent' })),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Report = Type.Object(
+  { samples: Type.Array(Sample, { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);
+
+const Num = Nullable(Type.Number());
+const Stats = {
+  samples: Type.Number(),
+  min_quality_score: Num,
+  avg_packet_loss_percent: Num,
+  max_packet_loss_percent: Num,
+  avg_latency_ms: Num,
+  max_latency_ms: Num,
+  avg_jitter_ms: Num,
+  max_jitter_ms: Num,
+  first_sample_at: Nullable(Timestamp),
+  last_sample_at: Nullable(Timestamp),
+};
+
+const QualityReport = Type.Object({
+  summary: Type.Object({
+    call_id: Uuid,
+    avg_quality_score: Num,
+    scored_samples: Type.Number(),
+    bucket_seconds: Type.Number(),
+    ...Stats,
+  }),
+  participants: Type.Array(
+    Type.Object({
+      participant_id: Uuid,
+      user_id: Nullable(Uuid),
+      identity: Type.String(),
+      display_name: Nullable(Type.String()),
+      avg_quality_score: Num,
+      ...Stats,
+    }),
+  ),
+  series: Type.Array(
+    Type.Object({
+      bucket_start: Timestamp,
+      samples: Type.Number(),
+      avg_quality_score: Num,
+      min_quality_score: Num,
+      avg_packet_loss_percent: Num,
+      avg_latency_ms: Num,
+      avg_jitter_ms: Num,
+    }),
+  ),
+});
+
+const SeriesQuery = Type.Object(
+  {
+    bucket_seconds: Type.Optional(
+      Type.Union(BUCKET_SECONDS.map((b) => Type.Literal(b)), { description: 'Default: chosen for ~120 points' }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+const Params = Type.Object({ call_id: Uuid });
+const tags = ['quality'];
+
+export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService }> = async (app, { quality }) => {
+  app.addHook('preValidation', async (request) => {
+    requireUser(request);
+  });
+
+  app.post<{ Params: Static<typeof Params>; Body: Static<typeof Report> }>(
+    '/calls/:call_id/quality',
+    {
+      schema: {
+        tags,
+        security: bearer,
+        description: 'A participant reports 1..100 samples about its own connection.',
+        params: Params,
+        body: Report,
+        response: { 202: Type.Object({ accepted: Type.Number() }), ...errorResponses(403, 404) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await quality.report(requireUser(request).id, request.params.call_id, request.body.samples)),
+  );
+
+  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof SeriesQuery> }>(
+    '/calls/:call_id/quality',
+    {
+      schema: {
+        tags,
+        security: bearer,
+        params: Params,
+        querystring: SeriesQuery,
+        response: { 200: QualityReport, ...errorResponses(403, 404) },
+      },
+    },
+    async (request) => quality.read(requireUser(request).id, request.params.call_id, request.query),
+  );
+};
