@@ -26,6 +26,12 @@ test('expired only after a valid MAC; malformed input is invalid', () => {
   assert.equal(verifyDownload(SECRET, FILE, '1000', sig, 999_999), 'ok');
   const flipped = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
   assert.equal(verifyDownload(SECRET, FILE, '1000', flipped, 0), 'invalid');
+  // The last character holds 2 spare bits: a different spelling of the same bytes is still refused.
+  const last = sig.at(-1)!;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const twin = sig.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
+  assert.deepEqual(Buffer.from(twin, 'base64url'), Buffer.from(sig, 'base64url'));
+  assert.equal(verifyDownload(SECRET, FILE, '1000', twin, 0), 'invalid');
   for (const [e, s] of [[undefined, sig], ['1000', undefined], ['-1', sig], ['1e3', sig], ['1000', `${sig}=`], [['1000'], sig]]) {
     assert.equal(verifyDownload(SECRET, FILE, e, s, 0), 'invalid');
   }

@@ -32,8 +32,10 @@ export function verifyDownload(
   if (typeof expiresRaw !== 'string' || !/^\d{1,12}$/.test(expiresRaw)) return 'invalid';
   if (typeof sigRaw !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(sigRaw)) return 'invalid';
   const expires = Number(expiresRaw);
-  const expected = mac(secret, fileId, expires);
-  const given = Buffer.from(sigRaw, 'base64url');
+  // Compare the encoded text, not decoded bytes: the last base64 character carries
+  // spare bits, so several spellings decode to the same MAC.
+  const expected = Buffer.from(mac(secret, fileId, expires).toString('base64url'));
+  const given = Buffer.from(sigRaw);
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return 'invalid';
   return expires * 1000 > now ? 'ok' : 'expired';
 }
