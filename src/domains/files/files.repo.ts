@@ -227,3 +227,55 @@ export async function takeLease(sql: Sql, name: string, holder: string, seconds:
 export async function releaseLease(sql: Sql, name: string, holder: string): Promise<void> {
   await sql.query('UPDATE file_job_leases SET expires_at = now() WHERE name = $1 AND holder = $2', [name, holder]);
 }
+
+// ---------------------------------------------------------------- scan queue
+
+export interface ScanJob {
+  file_id: string;
+  attempts: number;
+  storage_bucket: string;
+  storage_path: string;
+}
+
+/** Claims one due scan job with a lease; a worker that dies lets the lease lapse and another takes over. */
+export async function claimScanJob(sql: Sql, leaseSeconds: number): Promise<ScanJob | null> {
+  const { rows } = await sql.query<ScanJob>(
+    `WITH next AS (
+       SELECT file_id FROM file_scan_jobs
+        WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+     UPDATE file_scan_jobs j SET attempts = j.attempts + 1, locked_until = now() + make_interval(secs => $1::integer)
+       FROM next, files f
+      WHERE j.file_id = next.file_id AND f.file_id = j.file_id
+     RETURNING j.file_id, j.attempts, f.storage_bucket, f.storage_path`,
+    [leaseSeconds],
+  );
+  return rows[0] ?? null;
+}
+
+/** Records the verdict and ends the job; null when the file went away meanwhile. */
+export async function finishScan(
+  sql: Sql,
+  fileId: string,
+  status: 'clean' | 'infected' | 'failed',
+  detail: Record<string, unknown>,
+): Promise<FileRow | null> {
+  await sql.query('DELETE FROM file_scan_jobs WHERE file_id = $1', [fileId]);
+  const { rows } = await sql.query<FileRow>(
+    `UPDATE files SET scan_status = $2, virus_scanned = ($2 <> 'failed'),
+            metadata = metadata || jsonb_build_object('scan', $3::jsonb)
+      WHERE file_id = $1 AND scan_status = 'pending'
+     RETURNING ${COLUMNS}`,
+    [fileId, status, JSON.stringify({ ...detail, at: new Date().toISOString() })],
+  );
+  return rows[0] ?? null;
+}
+
+export async function retryScan(sql: Sql, fileId: string, error: string, inSeconds: number): Promise<void> {
+  await sql.query(
+    `UPDATE file_scan_jobs SET locked_until = NULL, last_error = left($2, 1000),
+            next_attempt_at = now() + make_interval(secs => $3::integer)
+      WHERE file_id = $1`,
+    [fileId, error, inSeconds],
+  );
+}
