@@ -240,3 +240,176 @@ GRANT EXECUTE ON FUNCTION app.search_words(text), app.contact_search_vector(text
 GRANT EXECUTE ON FUNCTION app.quality_series(uuid, integer, timestamptz, timestamptz) TO auralink_app;
 REVOKE EXECUTE ON FUNCTION app.contacts_set_search(), app.users_sync_contact_search(),
   app.quality_apply_rollups(), app.quality_delete_before(timestamptz, integer) FROM PUBLIC;
+
+-- ================================================================ invite links
+-- Public endpoints (/join/...) have no user, so what they may do with a link is
+-- spelled out as SECURITY DEFINER functions that each do one thing.
+
+-- Unique visitors: sha256(daily random salt || client address || user agent). The
+-- salt is random, kept one day, then deleted by the cleanup job, after which a hash
+-- can no longer be tied to an address. Raw addresses are never stored.
+CREATE TABLE link_visit_salts (
+  day  date PRIMARY KEY,
+  salt bytea NOT NULL
+);
+CREATE TABLE link_visitors (
+  link_id uuid NOT NULL REFERENCES shareable_links (link_id) ON DELETE CASCADE,
+  day     date NOT NULL,
+  visitor bytea NOT NULL,
+  PRIMARY KEY (link_id, day, visitor)
+);
+CREATE INDEX link_visitors_day_idx ON link_visitors (day);
+
+-- Password attempts per link and client (hashed like visitors), counted before the
+-- check so that concurrent guesses cannot slip past the limit.
+CREATE TABLE link_password_attempts (
+  link_id      uuid NOT NULL REFERENCES shareable_links (link_id) ON DELETE CASCADE,
+  client       bytea NOT NULL,
+  window_start timestamptz NOT NULL,
+  attempts     integer NOT NULL,
+  PRIMARY KEY (link_id, client)
+);
+CREATE INDEX link_password_attempts_window_idx ON link_password_attempts (window_start);
+
+-- Waiting room. The guest's credential is a random secret, stored hashed.
+CREATE TABLE join_requests (
+  request_id      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  link_id         uuid NOT NULL REFERENCES shareable_links (link_id) ON DELETE CASCADE,
+  call_id         uuid NOT NULL REFERENCES calls (call_id) ON DELETE CASCADE,
+  user_id         uuid REFERENCES users (user_id) ON DELETE CASCADE,
+  display_name    text NOT NULL CHECK (length(display_name) BETWEEN 1 AND 255),
+  role            text NOT NULL CHECK (role IN ('host', 'moderator', 'participant', 'viewer')),
+  secret_hash     bytea NOT NULL,
+  status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  expires_at      timestamptz NOT NULL,
+  decided_at      timestamptz,
+  decided_by      uuid REFERENCES users (user_id) ON DELETE SET NULL,
+  token_issued_at timestamptz,
+  participant_id  uuid REFERENCES call_participants (participant_id) ON DELETE SET NULL
+);
+CREATE INDEX join_requests_call_idx ON join_requests (call_id, created_at DESC, request_id DESC);
+CREATE INDEX join_requests_expires_idx ON join_requests (expires_at);
+
+CREATE FUNCTION app.link_is_live(l shareable_links) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT l.is_active AND (l.expires_at IS NULL OR l.expires_at > now())
+     AND (l.max_uses IS NULL OR l.current_uses < l.max_uses)
+$$;
+
+CREATE FUNCTION app.visitor_hash(p_client text) RETURNS bytea
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  d date := (now() AT TIME ZONE 'UTC')::date;
+  s bytea;
+BEGIN
+  INSERT INTO link_visit_salts (day, salt)
+  VALUES (d, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'))
+  ON CONFLICT (day) DO NOTHING;
+  SELECT salt INTO s FROM link_visit_salts WHERE day = d;
+  RETURN sha256(s || convert_to(coalesce(p_client, ''), 'UTF8'));
+END $$;
+
+-- The preview: counts a click (and a unique visitor) on a live link.
+CREATE FUNCTION app.link_visit(p_code text, p_client text)
+RETURNS TABLE (title text, description text, name text, call_type text, access_type text,
+               requires_password boolean, require_approval boolean, expires_at timestamptz, live boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  l shareable_links;
+  n integer;
+BEGIN
+  SELECT * INTO l FROM shareable_links WHERE short_code = p_code;
+  IF NOT FOUND THEN RETURN; END IF;
+  IF app.link_is_live(l) THEN
+    INSERT INTO link_visitors (link_id, day, visitor)
+    VALUES (l.link_id, (now() AT TIME ZONE 'UTC')::date, app.visitor_hash(p_client))
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE shareable_links s SET total_clicks = s.total_clicks + 1, unique_visitors = s.unique_visitors + n
+     WHERE s.link_id = l.link_id;
+  END IF;
+  RETURN QUERY
+    SELECT l.title, l.description, c.name, c.call_type, l.access_type, l.access_type = 'password',
+           l.require_approval, l.expires_at, app.link_is_live(l)
+      FROM calls c WHERE c.call_id = l.call_id;
+END $$;
+
+-- What POST /join needs to decide; the password hash leaves only to be verified.
+CREATE FUNCTION app.link_for_join(p_code text)
+RETURNS TABLE (link_id uuid, call_id uuid, created_by uuid, access_type text, password_hash text,
+               require_approval boolean, default_role text, live boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT l.link_id, l.call_id, l.created_by, l.access_type, l.password_hash, l.require_approval,
+         l.default_role, app.link_is_live(l)
+    FROM shareable_links l WHERE l.short_code = p_code
+$$;
+
+-- Counts one password attempt; returns the seconds to wait when over the limit, else 0.
+CREATE FUNCTION app.link_password_attempt(p_link uuid, p_client text, p_window_seconds integer, p_max integer)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  w interval := make_interval(secs => p_window_seconds);
+  a link_password_attempts;
+BEGIN
+  INSERT INTO link_password_attempts AS t (link_id, client, window_start, attempts)
+  VALUES (p_link, app.visitor_hash(p_client), now(), 1)
+  ON CONFLICT (link_id, client) DO UPDATE SET
+    window_start = CASE WHEN t.window_start <= now() - w THEN now() ELSE t.window_start END,
+    attempts = CASE WHEN t.window_start <= now() - w THEN 1 ELSE t.attempts + 1 END
+  RETURNING * INTO a;
+  IF a.attempts <= p_max THEN RETURN 0; END IF;
+  RETURN greatest(1, ceil(extract(epoch FROM a.window_start + w - now())))::integer;
+END $$;
+
+-- A right password clears the client's count.
+CREATE FUNCTION app.link_password_passed(p_link uuid, p_client text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  DELETE FROM link_password_attempts WHERE link_id = p_link AND client = app.visitor_hash(p_client)
+$$;
+
+-- Restricted links: is the current user a contact of p_owner whom p_owner has not blocked?
+CREATE FUNCTION app.is_contact_of(p_owner uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT EXISTS (SELECT 1 FROM contacts WHERE user_id = p_owner AND contact_user_id = app.current_user_id()
+                   AND NOT is_blocked)
+$$;
+
+-- A waiting-room request on a live link, announced to the call's creator only.
+CREATE FUNCTION app.join_request_create(p_link uuid, p_display_name text, p_role text, p_secret_hash bytea,
+    p_ttl_seconds integer)
+RETURNS TABLE (request_id uuid, expires_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  l shareable_links;
+  r join_requests;
+BEGIN
+  SELECT * INTO l FROM shareable_links WHERE link_id = p_link;
+  IF NOT FOUND OR NOT app.link_is_live(l) THEN RETURN; END IF;
+  INSERT INTO join_requests (link_id, call_id, user_id, display_name, role, secret_hash, expires_at)
+  VALUES (l.link_id, l.call_id, app.current_user_id(), p_display_name, p_role, p_secret_hash,
+          now() + make_interval(secs => p_ttl_seconds))
+  RETURNING * INTO r;
+  INSERT INTO call_events (call_id, audience_user_id, type, payload)
+  VALUES (l.call_id, l.created_by, 'join_request.created', jsonb_build_object(
+    'request_id', r.request_id, 'link_id', l.link_id, 'display_name', r.display_name,
+    'user_id', r.user_id, 'role', r.role, 'expires_at', r.expires_at));
+  RETURN QUERY SELECT r.request_id, r.expires_at;
+END $$;
+
+ALTER TABLE link_visit_salts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE link_visitors ENABLE ROW LEVEL SECURITY;
+ALTER TABLE link_password_attempts ENABLE ROW LEVEL SECURITY;
+-- (the three above: only the functions here touch them; no policies, no grants)
+
+ALTER TABLE join_requests ENABLE ROW LEVEL SECURITY;
+CREATE POLICY join_requests_select ON join_requests FOR SELECT USING (app.is_call_creator(call_id));
+CREATE POLICY join_requests_update ON join_requests FOR UPDATE USING (app.is_call_creator(call_id))
+  WITH CHECK (app.is_call_creator(call_id));
+GRANT SELECT, UPDATE ON join_requests TO auralink_app;
+
+REVOKE EXECUTE ON FUNCTION app.visitor_hash(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.link_is_live(shareable_links), app.link_visit(text, text), app.link_for_join(text),
+  app.link_password_attempt(uuid, text, integer, integer), app.link_password_passed(uuid, text),
+  app.is_contact_of(uuid), app.join_request_create(uuid, text, text, bytea, integer) TO auralink_app;
