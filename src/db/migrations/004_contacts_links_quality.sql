@@ -398,6 +398,18 @@ BEGIN
   RETURN QUERY SELECT r.request_id, r.expires_at;
 END $$;
 
+-- Tells a signed-in requester (else the creator) of a decision. A definer because
+-- the creator's scope may not insert an event it cannot itself read back, and
+-- call_events readers see only their own audience rows.
+CREATE FUNCTION app.join_request_announce(p_request uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  INSERT INTO call_events (call_id, audience_user_id, type, payload)
+  SELECT r.call_id, coalesce(r.user_id, c.created_by), 'join_request.' || r.status,
+         jsonb_build_object('request_id', r.request_id, 'status', r.status)
+    FROM join_requests r JOIN calls c ON c.call_id = r.call_id
+   WHERE r.request_id = p_request AND c.created_by = app.current_user_id() AND r.status <> 'pending'
+$$;
+
 ALTER TABLE link_visit_salts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE link_visitors ENABLE ROW LEVEL SECURITY;
 ALTER TABLE link_password_attempts ENABLE ROW LEVEL SECURITY;
@@ -412,4 +424,5 @@ GRANT SELECT, UPDATE ON join_requests TO auralink_app;
 REVOKE EXECUTE ON FUNCTION app.visitor_hash(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.link_is_live(shareable_links), app.link_visit(text, text), app.link_for_join(text),
   app.link_password_attempt(uuid, text, integer, integer), app.link_password_passed(uuid, text),
-  app.is_contact_of(uuid), app.join_request_create(uuid, text, text, bytea, integer) TO auralink_app;
+  app.is_contact_of(uuid), app.join_request_create(uuid, text, text, bytea, integer),
+  app.join_request_announce(uuid) TO auralink_app;

@@ -119,3 +119,8 @@ export async function takeToken(sql: Sql, requestId: string, secretHash: Buffer)
 export async function setParticipant(sql: Sql, requestId: string, participantId: string): Promise<void> {
   await sql.query('UPDATE join_requests SET participant_id = $2 WHERE request_id = $1', [requestId, participantId]);
 }
+
+/** Announces a decision on the event stream (see app.join_request_announce). */
+export async function announce(sql: Sql, requestId: string): Promise<void> {
+  await sql.query('SELECT app.join_request_announce($1)', [requestId]);
+}

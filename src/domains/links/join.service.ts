@@ -10,7 +10,6 @@ import type { AuthUser } from '../../http/auth.ts';
 import type { Database, Sql } from '../../db/database.ts';
 import { AppError, forbidden, notFound, rateLimited, unauthorized, validation } from '../../errors.ts';
 import { decodeCursor, page, UUID_RE } from '../../http/pagination.ts';
-import { publish } from '../events/events.repo.ts';
 import { grantJoin, type JoinDeps, type JoinToken } from '../rooms/join.ts';
 import * as requests from './join-requests.repo.ts';
 import * as repo from './links.repo.ts';
@@ -188,12 +187,7 @@ export class JoinService {
       }
       // An approval takes a use of the link now, so max_uses bounds what the creator admits.
       if (decision === 'approved' && !(await repo.claimUse(sql, r.link_id))) throw gone('used_up');
-      await publish(sql, {
-        callId,
-        audienceUserId: r.user_id ?? userId,
-        type: `join_request.${decision}`,
-        payload: { request_id: r.request_id, status: r.status },
-      });
+      await requests.announce(sql, r.request_id);
       return requestView(r);
     });
   }
