@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenVerifier } from 'livekit-server-sdk';
+import { runLinksCleanup } from '../src/jobs/links-cleanup.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 
 describe('invite links', () => {
@@ -224,5 +225,19 @@ describe('invite links', () => {
     const ended = await req(null, 'POST', `/join/${link.short_code}`, { display_name: 'late' });
     assert.equal(ended.status, 409);
     assert.equal(ended.body.error.code, 'CALL_ENDED');
+  });
+
+  it("the cleanup job deletes past days' salts and visitor hashes, keeping today's", async () => {
+    const link = await makeLink({});
+    await req(null, 'GET', `/join/${link.short_code}`);
+    await sql(`INSERT INTO link_visit_salts (day, salt) VALUES (current_date - 2, '\\x00')`);
+    await sql(`INSERT INTO link_visitors (link_id, day, visitor) VALUES ($1, current_date - 2, '\\x01')`, [link.link_id]);
+    const res = await runLinksCleanup(t.ctx.db);
+    assert.equal(res.ran, true);
+    const [left] = await sql(`SELECT (SELECT count(*)::int FROM link_visit_salts WHERE day < current_date) AS old_salts,
+      (SELECT count(*)::int FROM link_visitors WHERE day < current_date) AS old_visitors,
+      (SELECT count(*)::int FROM link_visitors WHERE link_id = $1) AS kept`, [link.link_id]);
+    assert.deepEqual(left, { old_salts: 0, old_visitors: 0, kept: 1 });
+    assert.equal((await req('alice', 'GET', `/links/${link.link_id}`)).body.unique_visitors, 1, 'counts stay');
   });
 });

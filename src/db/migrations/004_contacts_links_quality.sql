@@ -410,6 +410,27 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
    WHERE r.request_id = p_request AND c.created_by = app.current_user_id() AND r.status <> 'pending'
 $$;
 
+-- Housekeeping for the cleanup job: yesterday's salts (which unlinks every stored
+-- visitor hash from any address), visitor rows of past days, stale password
+-- counters, and waiting-room requests a day past their expiry.
+CREATE FUNCTION app.links_cleanup(p_attempt_window_seconds integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  today date := (now() AT TIME ZONE 'UTC')::date;
+  n integer;
+  total integer := 0;
+BEGIN
+  DELETE FROM link_visit_salts WHERE day < today;
+  GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+  DELETE FROM link_visitors WHERE day < today;
+  GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+  DELETE FROM link_password_attempts WHERE window_start < now() - make_interval(secs => p_attempt_window_seconds);
+  GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+  DELETE FROM join_requests WHERE expires_at < now() - interval '1 day';
+  GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+  RETURN total;
+END $$;
+
 ALTER TABLE link_visit_salts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE link_visitors ENABLE ROW LEVEL SECURITY;
 ALTER TABLE link_password_attempts ENABLE ROW LEVEL SECURITY;
@@ -421,7 +442,7 @@ CREATE POLICY join_requests_update ON join_requests FOR UPDATE USING (app.is_cal
   WITH CHECK (app.is_call_creator(call_id));
 GRANT SELECT, UPDATE ON join_requests TO auralink_app;
 
-REVOKE EXECUTE ON FUNCTION app.visitor_hash(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION app.visitor_hash(text), app.links_cleanup(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.link_is_live(shareable_links), app.link_visit(text, text), app.link_for_join(text),
   app.link_password_attempt(uuid, text, integer, integer), app.link_password_passed(uuid, text),
   app.is_contact_of(uuid), app.join_request_create(uuid, text, text, bytea, integer),
