@@ -16,6 +16,39 @@ import { createMetrics, instrument } from './http/metrics.ts';
 import { ErrorResponse } from './http/schemas.ts';
 import { usersRoutes } from './domains/users/users.routes.ts';
 import { UsersService } from './domains/users/users.service.ts';
+import { contactsRoutes } from './domains/contacts/contacts.routes.ts';
+import { ContactsService } from './domains/contacts/contacts.service.ts';
+import { qualityRoutes } from './domains/quality/quality.routes.ts';
+import { QualityService } from './domains/quality/quality.service.ts';
+import { joinRoutes } from './domains/links/join.routes.ts';
+import { JoinService } from './domains/links/join.service.ts';
+import { linksRoutes } from './domains/links/links.routes.ts';
+import { LinksService } from './domains/links/links.service.ts';
+import { roomsRoutes } from './domains/rooms/rooms.routes.ts';
+import { RoomsService } from './domains/rooms/rooms.service.ts';
+import { callsRoutes } from './domains/calls/calls.routes.ts';
+import { CallsService } from './domains/calls/calls.service.ts';
+import { webhooksRoutes } from './domains/webhooks/webhooks.routes.ts';
+import { WebhooksService } from './domains/webhooks/webhooks.service.ts';
+import { eventsRoutes } from './domains/events/events.routes.ts';
+import { EventsService } from './domains/events/events.service.ts';
+import { fileDownloadRoutes } from './domains/files/files.download.ts';
+import { filesRoutes } from './domains/files/files.routes.ts';
+import { FilesService, SignedDownloads } from './domains/files/files.service.ts';
+import { verifyDownload } from './adapters/storage/url-signing.ts';
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema?: unknown;
+  config?: unknown;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: RegisteredRoute[];
+  }
+}
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -35,6 +68,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // The route table, for the bad-input walker test and diagnostics.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema, config: r.config });
   });
   registerErrorHandling(app);
   app.addSchema(ErrorResponse);
@@ -81,9 +120,28 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   healthRoutes(app, ctx.readiness, ctx.requiredChecks);
 
   const users = new UsersService(ctx.db);
+  const rooms = new RoomsService(ctx.db, ctx.livekit, config);
+  const calls = new CallsService(ctx.db);
+  const webhooks = new WebhooksService(ctx.db, config, ctx.logger);
+  const events = new EventsService(ctx.db, ctx.logger);
+  app.addHook('onClose', () => events.close());
+  const files = new FilesService(ctx.db, ctx.storage, config, ctx.logger);
   await app.register(
     async (api) => {
       await api.register(usersRoutes, { users });
+      await api.register(contactsRoutes, { contacts: new ContactsService(ctx.db) });
+      await api.register(qualityRoutes, { quality: new QualityService(ctx.db) });
+      const join = new JoinService(ctx.db, { livekit: ctx.livekit, config });
+      await api.register(linksRoutes, { links: new LinksService(ctx.db, config), join });
+      await api.register(joinRoutes, { join });
+      await api.register(roomsRoutes, { rooms });
+      await api.register(callsRoutes, { calls });
+      await api.register(webhooksRoutes, { webhooks });
+      await api.register(eventsRoutes, { events });
+      await api.register(filesRoutes, { files });
+      await api.register(fileDownloadRoutes, {
+        downloads: new SignedDownloads(ctx.db, ctx.storage, files, config.storage.urlSigningSecret, verifyDownload),
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -6,12 +6,19 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { probe, type ReadinessCheck } from './http/health.ts';
+import { createLiveKit, type LiveKitAdapter } from './adapters/livekit.ts';
+import { createStorage, type StorageBackend } from './adapters/storage/index.ts';
+import { createScanner, type Scanner } from './adapters/scanner/index.ts';
 
 export interface AppContext {
   config: Config;
   logger: Logger;
   db: Database;
   redis: Redis | null;
+  livekit: LiveKitAdapter;
+  storage: StorageBackend;
+  /** null when scanning is off (the embedded default): files are stored as scan_status 'skipped'. */
+  scanner: Scanner | null;
   readiness: Map<string, ReadinessCheck>;
   requiredChecks: Set<string>;
   close(): Promise<void>;
@@ -52,11 +59,22 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     }
     const readiness = new Map<string, ReadinessCheck>([['database', () => probe(() => db.ping())]]);
     if (redis) readiness.set('redis', () => probe(() => redis.ping()));
+    const livekit = createLiveKit(config);
+    const storage = await createStorage(config);
+    readiness.set('storage', () => probe(() => storage.check()));
+    const scanner = await createScanner(config);
+    if (scanner) readiness.set('scanner', () => probe(() => scanner.ping()));
+    readiness.set('livekit', async () =>
+      livekit.configured ? probe(() => livekit.probe()) : { status: 'not_configured', message: 'LIVEKIT_URL is not set' },
+    );
     return {
       config,
       logger,
       db,
       redis,
+      livekit,
+      storage,
+      scanner,
       readiness,
       requiredChecks: new Set(['database']),
       async close() {

@@ -1,6 +1,12 @@
 // Background jobs, started on every instance; each job makes itself safe to run on
 // N instances (advisory lock or SKIP LOCKED). Domains add their jobs here.
 import type { AppContext } from '../context.ts';
+import { startQualityRetention } from './quality-retention.ts';
+import { startLinksCleanup } from './links-cleanup.ts';
+import { startEventsCleanup } from './events-cleanup.ts';
+import { startReconcile } from './reconcile.ts';
+import { startFileCleanup } from './file-cleanup.ts';
+import { startScanQueue } from './scan-queue.ts';
 
 export interface Job {
   name: string;
@@ -10,6 +16,27 @@ export interface Job {
 export async function startJobs(ctx: AppContext): Promise<{ stop(): Promise<void> }> {
   const running: Job[] = [];
   if (!ctx.config.jobs.enabled) return { stop: async () => undefined };
+  running.push(
+    startQualityRetention(ctx.db, {
+      retentionDays: ctx.config.quality.retentionDays,
+      intervalSeconds: ctx.config.jobs.intervalSeconds,
+      onError: (err) => ctx.logger.warn({ err }, 'quality retention failed'),
+    }),
+    startLinksCleanup(ctx.db, {
+      intervalSeconds: ctx.config.jobs.intervalSeconds,
+      onError: (err) => ctx.logger.warn({ err }, 'links cleanup failed'),
+    }),
+  );
+  running.push(
+    startEventsCleanup(ctx.db, {
+      intervalSeconds: ctx.config.jobs.intervalSeconds,
+      onError: (err) => ctx.logger.warn({ err }, 'events cleanup failed'),
+    }),
+  );
+  if (ctx.livekit.configured) running.push(startReconcile(ctx));
+  running.push(startFileCleanup(ctx));
+  const scans = startScanQueue(ctx);
+  if (scans) running.push(scans);
   return {
     async stop() {
       await Promise.all(running.map((j) => j.stop()));
