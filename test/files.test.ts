@@ -117,6 +117,30 @@ describe('upload limits', () => {
     await nothingLeft();
   });
 
+  test('a Content-Length that cannot fit is refused before the body is read', async () => {
+    const started = Date.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${base}/api/v1/files`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${alice}`,
+          'content-type': 'multipart/form-data; boundary=x',
+          'content-length': String(10 * 1024 ** 3),
+        },
+      });
+      req.on('response', (r) => {
+        r.resume();
+        resolve(r.statusCode!);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.write('--x\r\n');
+    });
+    assert.equal(status, 413);
+    assert.ok(Date.now() - started < 5000);
+    await nothingLeft();
+  });
+
   test('a client that aborts mid-upload leaves nothing behind', async () => {
     const boundary = 'abortBoundary';
     await new Promise<void>((resolve) => {

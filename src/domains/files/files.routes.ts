@@ -3,7 +3,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError, validation } from '../../errors.ts';
+import { AppError, payloadTooLarge, validation } from '../../errors.ts';
 import { requireUser } from '../../http/authenticate.ts';
 import { bearer, errorResponses, Nullable, PageQuery, Timestamp, Uuid } from '../../http/schemas.ts';
 import type { FilesService, UploadPart } from './files.service.ts';
@@ -30,6 +30,9 @@ const File = Type.Object({
 });
 
 const FileParams = Type.Object({ file_id: Uuid });
+
+// Room for the form fields, part headers and boundaries around the file's bytes.
+const MULTIPART_OVERHEAD = 64 * 1024;
 
 // Browsers (and undici's FormData) escape these three in multipart file names, as the
 // HTML standard prescribes; turn them back so the cleaner sees what the user chose.
@@ -83,6 +86,10 @@ export const filesRoutes: FastifyPluginAsync<{ files: FilesService }> = async (a
     async (request, reply) => {
       const user = requireUser(request);
       if (!request.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data');
+      // A declared length that cannot fit is refused before reading; a smaller claim is
+      // not trusted either: the bytes themselves are counted while streaming.
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > files.maxBytes + MULTIPART_OVERHEAD) throw payloadTooLarge(files.maxBytes);
       const file = await files.upload(user.id, uploadParts(request));
       return reply.code(201).send(file);
     },

@@ -308,7 +308,9 @@ export class FilesService {
     const row = await this.db.asUser(userId, (sql) => repo.findFile(sql, fileId));
     if (!row) throw notFound('File');
     this.assertDownloadable(row);
-    const ttl = this.config.storage.downloadUrlTtlSeconds;
+    // A URL never outlives its file: presigned S3 URLs cannot be revoked once handed out.
+    const left = row.expires_at ? Math.floor((row.expires_at.getTime() - Date.now()) / 1000) : Infinity;
+    const ttl = Math.max(1, Math.min(this.config.storage.downloadUrlTtlSeconds, left));
     const expiresAt = new Date(Date.now() + ttl * 1000);
     try {
       const url = await this.storage.sign(row.storage_path, {
