@@ -1,0 +1,86 @@
+// The benchmark report: targets from issue 6 checked against one run's numbers, and
+// the markdown table `npm run bench` prints.
+import type { Measured } from './lib.ts';
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean | null; // null: not measured in this run
+}
+
+const find = (rs: Measured[], scenario: string, scale?: string) =>
+  rs.find((r) => r.scenario === scenario && (scale === undefined || r.scale === scale));
+
+export function evaluateTargets(rs: Measured[], scales: string[]): Target[] {
+  const out: Target[] = [];
+  const big = scales.includes('1m') ? '1m' : scales[scales.length - 1]!;
+  const svc = find(rs, 'list calls (first page)', big);
+  const raw = find(rs, 'pgbench: list calls (first page)', big);
+  if (svc && raw) {
+    const ratio = svc.rps / raw.rps;
+    out.push({
+      target: `list calls on ${big} calls: >= 60% of raw SQL throughput, p99 < 50 ms at ${svc.connections} clients`,
+      measured: `${(ratio * 100).toFixed(0)}% (${svc.rps} vs ${raw.rps} req/s), p99 ${svc.p99_ms} ms`,
+      met: ratio >= 0.6 && svc.p99_ms < 50,
+    });
+  }
+  const small = find(rs, 'list calls (first page)', scales[0]);
+  const large = find(rs, 'list calls (first page)', scales[scales.length - 1]);
+  if (small && large && scales.length > 1) {
+    const growth = large.p50_ms / small.p50_ms - 1;
+    const growth99 = large.p99_ms / small.p99_ms - 1;
+    out.push({
+      target: `list-calls latency within 25% from 10k to 10M calls (run: ${scales[0]} -> ${scales[scales.length - 1]})`,
+      measured: `p50 ${small.p50_ms} -> ${large.p50_ms} ms (${pct(growth)}), p99 ${small.p99_ms} -> ${large.p99_ms} ms (${pct(growth99)})${scales.includes('10m') ? '' : '; 10M not run'}`,
+      met: growth <= 0.25,
+    });
+  }
+  const tok = find(rs, 'token minting');
+  if (tok) out.push({ target: 'token minting >= 3,000/s', measured: `${tok.rps}/s`, met: tok.rps >= 3000 });
+  const wh = find(rs, 'signed webhook ingestion') as (Measured & { lost?: number }) | undefined;
+  if (wh) {
+    out.push({
+      target: 'webhook ingestion >= 1,000 events/s, none lost',
+      measured: `${wh.rps}/s, ${wh.lost ?? '?'} lost (${wh.note ?? ''})`,
+      met: wh.rps >= 1000 && wh.lost === 0 && wh.non2xx === 0,
+    });
+  }
+  const up = find(rs, '100 MB upload (service -> S3)');
+  if (up) {
+    const ratio = Number(/ratio ([\d.]+)/.exec(up.note ?? '')?.[1] ?? NaN);
+    out.push({ target: 'memory growth during a 100 MB upload <= 64 MB', measured: `${up.rss_growth_mb} MB RSS`, met: up.rss_growth_mb !== null && up.rss_growth_mb <= 64 });
+    out.push({ target: 'upload throughput >= 70% of direct S3', measured: `${(ratio * 100).toFixed(0)}%`, met: ratio >= 0.7 });
+  }
+  return out;
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
+
+export function markdown(report: {
+  started_at: string;
+  machine: { cpus: number; cpu: string; memory_gb: number; loadavg_at_start: number[]; node: string; postgres: string };
+  settings: { duration_s: number; connections: number; db_pool: number; scales: string[] };
+  results: Measured[];
+  targets: Target[];
+}): string {
+  const m = report.machine;
+  const lines = [
+    `### AuraLink benchmark, ${report.started_at}`,
+    '',
+    `Machine: ${m.cpus} x ${m.cpu}, ${m.memory_gb} GB, load average at start ${m.loadavg_at_start.map((x) => x.toFixed(1)).join(' ')}; Node ${m.node}, PostgreSQL ${m.postgres}.`,
+    `Scales run: ${report.settings.scales.join(', ')}. ${report.settings.duration_s} s per scenario, ${report.settings.connections} HTTP connections, database pool ${report.settings.db_pool} (pgbench uses as many connections).`,
+    '',
+    '| Scenario | Calls | Conns | Requests | Req/s | p50 ms | p99 ms | Errors/non-2xx | Server peak RSS MB (growth) | Notes |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...report.results.map(
+      (r) =>
+        `| ${r.scenario} | ${r.scale} | ${r.connections} | ${r.requests} | ${r.rps || '-'} | ${r.p50_ms} | ${r.p99_ms} | ${r.errors}/${r.non2xx} | ${r.peak_rss_mb ?? '-'}${r.rss_growth_mb !== null ? ` (+${r.rss_growth_mb})` : ''} | ${r.note ?? ''} |`,
+    ),
+    '',
+    '| Target | Measured | Met |',
+    '|---|---|---|',
+    ...report.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}

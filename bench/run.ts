@@ -1,0 +1,326 @@
+// Load scenarios against the service on the bench datasets, with baselines measured in
+// the same run (pgbench on the same SQL and RLS settings; direct S3), as JSON + markdown.
+//
+//   npm run bench:dataset -- --scale 10k,1m     (once; 10m works too, if you have the time)
+//   npm run bench [-- --scales 10k,1m --duration 10 --connections 50 --no-upload]
+//
+// Needs PostgreSQL (TEST_DATABASE_URL / BENCH_ADMIN_URL) and pgbench; MinIO for the
+// file scenarios (TEST_S3_*). Other load on the machine skews absolute numbers: read
+// the ratios, which are measured back to back.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import * as callsRepo from '../src/domains/calls/calls.repo.ts';
+import type { Sql } from '../src/db/database.ts';
+import { eventJson, sign } from '../test/helpers/webhooks.ts';
+import { benchDatabaseUrl, userId } from './dataset.ts';
+import { cannon, pgbench, startService, tokenFor, type Measured, type Service } from './lib.ts';
+import { evaluateTargets, markdown } from './report.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : def;
+};
+const DURATION = Number(opt('duration', '10'));
+const CONNECTIONS = Number(opt('connections', '50'));
+const POOL = Number(opt('pool', '10'));
+// List calls spreads over all 10k users (uniform pick of a Zipf-skewed population: mostly
+// light users, some very busy ones); `--users 100` narrows it to the 100 busiest.
+const LIST_USERS = Number(opt('users', '10000'));
+const HOT_USERS = 100; // the other scenarios act as the 100 busiest users
+const DEEP_RANK = 20; // deep cursor: halfway down the history of the 20th busiest user
+const S3 = {
+  endpoint: process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:19000',
+  accessKeyId: process.env.TEST_S3_ACCESS_KEY ?? 'auralinktest',
+  secretAccessKey: process.env.TEST_S3_SECRET_KEY ?? 'auralink-test-minio-secret-0123',
+};
+const BUCKET = 'auralink-bench';
+const LK = { key: 'auralink-bench-key', secret: 'auralink-bench-livekit-secret-0123456789abcdef' };
+
+async function existingScales(): Promise<string[]> {
+  const requested = opt('scales', '10k,1m,10m').split(',');
+  const out: string[] = [];
+  for (const s of requested) {
+    const c = new pg.Client({ connectionString: benchDatabaseUrl(s) });
+    const ok = await c.connect().then(() => true, () => false);
+    if (ok) {
+      const has = await c.query(`SELECT 1 FROM pg_tables WHERE tablename = 'bench_meta'`);
+      if (has.rowCount) out.push(s);
+      await c.end();
+    }
+  }
+  return out;
+}
+
+/** The calls repository's own list SQL, captured with a recording Sql, with its parameters inlined for pgbench. */
+async function listCallsSql(after: { created: string; id: string } | null): Promise<string> {
+  let text = '';
+  let params: unknown[] = [];
+  const recorder = { query: async (t: string, p: unknown[]) => ((text = t), (params = p), { rows: [] }) } as unknown as Sql;
+  await callsRepo.list(recorder, { userId: 'UID', status: null, callType: null, from: null, to: null, after, limit: 21 });
+  const lit = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+  const uid = `('00000000-0000-4000-8000-' || lpad(:i::text, 12, '0'))::uuid`;
+  for (let n = params.length; n >= 1; n--) text = text.replaceAll(`$${n}`, n === 1 ? uid : lit(params[n - 1]));
+  return text;
+}
+
+function pgbenchScript(sql: string, fixedUser: number | null): string {
+  return [
+    fixedUser === null ? `\\set i random(1, ${LIST_USERS})` : `\\set i ${fixedUser}`,
+    'BEGIN;',
+    // Exactly what Database.asUser() sends before the query.
+    `SELECT set_config('role', 'auralink_app', true), set_config('app.user_id', '00000000-0000-4000-8000-' || lpad(:i::text, 12, '0'), true), set_config('statement_timeout', '15000', true);`,
+    `${sql.replace(/\s+/g, ' ').trim()};`,
+    'COMMIT;',
+    '',
+  ].join('\n');
+}
+
+/** The cursor of the row halfway down one user's history (computed as the owner, no RLS). */
+async function deepCursor(url: string, rank: number) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const mine = `c.created_by = $1 OR EXISTS (SELECT 1 FROM call_participants p WHERE p.call_id = c.call_id AND p.user_id = $1)`;
+  const total = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM calls c WHERE ${mine}`, [userId(rank)])).rows[0]!.n;
+  const offset = Math.floor(total / 2);
+  const { rows } = await c.query<{ created: string; id: string }>(
+    `SELECT c.created_at::text AS created, c.call_id AS id FROM calls c WHERE ${mine}
+      ORDER BY c.created_at DESC, c.call_id DESC OFFSET $2 LIMIT 1`,
+    [userId(rank), offset],
+  );
+  await c.end();
+  return rows[0] ? { ...rows[0], offset, total } : null;
+}
+
+const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+
+async function api(svc: Service, token: string | null, method: string, url: string, body?: unknown) {
+  const res = await fetch(`${svc.base}/api/v1${url}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : null,
+  });
+  const json = res.status === 204 ? null : await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json as any;
+}
+
+function serviceEnv(scale: string): Record<string, string> {
+  return {
+    DATABASE_URL: benchDatabaseUrl(scale),
+    DATABASE_POOL_MAX: String(POOL),
+    // The dataset was migrated when it was generated (regenerate with --force after a schema change).
+    MIGRATE_ON_START: 'false',
+    JOBS_ENABLED: 'false',
+    RATE_LIMIT_MAX: '1000000',
+    NODE_ENV: 'development',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'auralink-bench-data-')),
+    S3_ENDPOINT: S3.endpoint,
+    S3_ACCESS_KEY_ID: S3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: S3.secretAccessKey,
+    STORAGE_BUCKET: BUCKET,
+    LIVEKIT_URL: '',
+    LIVEKIT_API_KEY: LK.key,
+    LIVEKIT_API_SECRET: LK.secret,
+    CLAMD_HOST: '',
+    SCAN_ENABLED: 'false',
+    REDIS_URL: '',
+  };
+}
+
+async function listScenarios(scale: string, out: Measured[], log: (m: string) => void) {
+  const url = benchDatabaseUrl(scale);
+  const svc = await startService(serviceEnv(scale));
+  try {
+    const tokens = await Promise.all(Array.from({ length: LIST_USERS }, (_, i) => tokenFor(userId(i + 1))));
+    const first = () => ({ path: '/api/v1/calls?limit=20', headers: { authorization: `Bearer ${pick(tokens)}` } });
+    await cannon(svc, { name: 'warm-up', scale, connections: CONNECTIONS, duration: 3, next: first });
+    log(`[${scale}] list calls, first page`);
+    out.push(await cannon(svc, { name: 'list calls (first page)', scale, connections: CONNECTIONS, duration: DURATION, next: first, note: LIST_USERS === 10000 ? 'any of the 10k users' : `${LIST_USERS} busiest users` }));
+    log(`[${scale}] pgbench list calls, first page`);
+    const sqlFirst = await listCallsSql(null);
+    out.push(await pgbench({ url, script: pgbenchScript(sqlFirst, null), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (first page)', scale }));
+
+    const deep = await deepCursor(url, DEEP_RANK);
+    if (deep) {
+      const cursor = Buffer.from(JSON.stringify({ c: deep.created, i: deep.id })).toString('base64url');
+      const t1 = tokens[DEEP_RANK - 1]!;
+      log(`[${scale}] list calls, deep cursor (offset ${deep.offset})`);
+      out.push(await cannon(svc, { name: 'list calls (deep cursor)', scale, connections: CONNECTIONS, duration: DURATION,
+        next: () => ({ path: `/api/v1/calls?limit=20&cursor=${cursor}`, headers: { authorization: `Bearer ${t1}` } }), note: `user of rank ${DEEP_RANK}, ${deep.offset} of ${deep.total} rows deep` }));
+      out.push(await pgbench({ url, script: pgbenchScript(await listCallsSql({ created: deep.created, id: deep.id }), DEEP_RANK), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (deep cursor)', scale }));
+    }
+  } finally {
+    await svc.stop();
+  }
+}
+
+async function otherScenarios(scale: string, out: Measured[], log: (m: string) => void, withUpload: boolean) {
+  const url = benchDatabaseUrl(scale);
+  const svc = await startService(serviceEnv(scale));
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const tokens = new Map<number, string>();
+    for (let i = 1; i <= HOT_USERS; i++) tokens.set(i, await tokenFor(userId(i)));
+    // (user, one of the calls they created) pairs for get call / participants.
+    const { rows: pairs } = await c.query<{ rank: number; call_id: string }>(
+      `SELECT (right(created_by::text, 12))::int AS rank, call_id FROM calls
+        WHERE created_by = ANY($1::uuid[]) AND status = 'ended' ORDER BY call_id LIMIT 2000`,
+      [Array.from({ length: HOT_USERS }, (_, i) => userId(i + 1))],
+    );
+    const auth = (rank: number) => ({ authorization: `Bearer ${tokens.get(rank)}` });
+    log(`[${scale}] get call, participants`);
+    out.push(await cannon(svc, { name: 'get call', scale, connections: CONNECTIONS, duration: DURATION,
+      next: () => { const p = pick(pairs); return { path: `/api/v1/calls/${p.call_id}`, headers: auth(p.rank) }; } }));
+    out.push(await cannon(svc, { name: 'call participants', scale, connections: CONNECTIONS, duration: DURATION,
+      next: () => { const p = pick(pairs); return { path: `/api/v1/calls/${p.call_id}/participants`, headers: auth(p.rank) }; } }));
+
+    // Token minting: 20 live rooms of 20 users (LiveKit not configured: records only; the JWT is minted locally either way).
+    const rooms: Array<{ rank: number; call_id: string; room_name: string }> = [];
+    for (let i = 1; i <= 20; i++) {
+      const r = await api(svc, tokens.get(i)!, 'POST', '/rooms', { name: `Bench room ${i}`, max_participants: 1000 });
+      rooms.push({ rank: i, call_id: r.call_id, room_name: r.room_name });
+    }
+    log(`[${scale}] token minting`);
+    out.push(await cannon(svc, { name: 'token minting', scale, connections: CONNECTIONS, duration: DURATION,
+      next: () => { const r = pick(rooms); return { method: 'POST', path: `/api/v1/rooms/${r.call_id}/token`, headers: { ...auth(r.rank), 'content-type': 'application/json' }, body: '{}' }; } }));
+
+    // Signed webhooks: distinct participant_joined events over the 20 rooms, each sent once.
+    const N = Number(opt('webhooks', '10000'));
+    const now = Math.floor(Date.now() / 1000);
+    const bodies: Array<{ body: string; sig: string }> = [];
+    for (let k = 0; k < N; k++) {
+      const r = rooms[k % rooms.length]!;
+      const body = eventJson({ event: 'participant_joined', id: `EV_bench_${crypto.randomBytes(6).toString('hex')}_${k}`, createdAt: now,
+        room: { name: r.room_name }, participant: { sid: `PA_bench_${k}`, identity: `guest-${k}`, joinedAtMs: now * 1000 } });
+      bodies.push({ body, sig: await sign(body, LK.key, LK.secret) });
+    }
+    const before = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_events`)).rows[0]!.n;
+    let w = 0;
+    log(`[${scale}] webhooks x${N}`);
+    const wh = await cannon(svc, { name: 'signed webhook ingestion', scale, connections: CONNECTIONS, amount: N,
+      next: () => { const b = bodies[w++ % N]!; return { method: 'POST', path: '/api/v1/webhooks/livekit', headers: { 'content-type': 'application/webhook+json', authorization: b.sig }, body: b.body }; } });
+    const stored = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_events`)).rows[0]!.n - before;
+    const joined = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM call_participants WHERE participant_sid LIKE 'PA_bench_%'`)).rows[0]!.n;
+    wh.note = `${N} sent, ${N - wh.non2xx - wh.errors} acknowledged, ${stored} stored, ${joined} sessions applied`;
+    (wh as Measured & { lost?: number }).lost = N - Math.min(stored, joined);
+    out.push(wh);
+
+    // Link join: 20 public links, anonymous guests.
+    const codes: string[] = [];
+    for (const r of rooms) codes.push((await api(svc, tokens.get(r.rank)!, 'POST', '/links', { call_id: r.call_id })).short_code);
+    log(`[${scale}] link join`);
+    out.push(await cannon(svc, { name: 'link join (guest)', scale, connections: CONNECTIONS, duration: DURATION,
+      next: () => ({ method: 'POST', path: `/api/v1/join/${pick(codes)}`, headers: { 'content-type': 'application/json' }, body: '{"display_name":"Guest"}' }) }));
+
+    if (withUpload) await downloadScenario(svc, rooms[0]!, tokens.get(1)!, scale, out, log);
+  } finally {
+    await c.end();
+    await svc.stop();
+  }
+}
+
+/** 100 MB download: the service's signed URL then the bytes, against a direct S3 GetObject of the same object. */
+async function downloadScenario(svc: Service, room: { call_id: string }, token: string, scale: string, out: Measured[], log: (m: string) => void) {
+  const bytes = 100 * 1024 * 1024;
+  const boundary = `bench${crypto.randomBytes(8).toString('hex')}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="call_id"\r\n\r\n${room.call_id}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  const blob = new Blob([head, crypto.randomBytes(bytes), `\r\n--${boundary}--\r\n`]);
+  const up = await fetch(`${svc.base}/api/v1/files`, { method: 'POST', body: blob, headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  const file = (await up.json()) as { file_id: string };
+  if (up.status !== 201) throw new Error(`upload for download: ${up.status} ${JSON.stringify(file)}`);
+  const drain = async (body: AsyncIterable<Uint8Array>) => { let n = 0; for await (const ch of body) n += ch.length; return n; };
+  const s3 = new S3Client({ endpoint: S3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3.accessKeyId, secretAccessKey: S3.secretAccessKey } });
+  const key = (await (async () => {
+    const c = new pg.Client({ connectionString: benchDatabaseUrl(scale) });
+    await c.connect();
+    const { rows } = await c.query<{ storage_path: string }>(`SELECT storage_path FROM files WHERE file_id = $1`, [file.file_id]);
+    await c.end();
+    return rows[0]!.storage_path;
+  })());
+  log(`[${scale}] 100 MB download`);
+  const times = { service: [] as number[], direct: [] as number[] };
+  for (let i = 0; i < 3; i++) {
+    svc.rss.reset();
+    let t = performance.now();
+    const { url } = await api(svc, token, 'GET', `/files/${file.file_id}/download`);
+    const res = await fetch(url);
+    if ((await drain(res.body as unknown as AsyncIterable<Uint8Array>)) !== bytes) throw new Error('short download');
+    times.service.push(performance.now() - t);
+    t = performance.now();
+    const obj = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    if ((await drain(obj.Body as AsyncIterable<Uint8Array>)) !== bytes) throw new Error('short direct download');
+    times.direct.push(performance.now() - t);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  const mibs = (ms: number) => Math.round((100 / (ms / 1000)) * 10) / 10;
+  out.push({ scenario: '100 MB download (via signed URL)', scale, connections: 1, requests: 3, rps: 0, p50_ms: Math.round(med(times.service)), p99_ms: Math.round(Math.max(...times.service)),
+    errors: 0, non2xx: 0, ...svc.rss.result(), note: `${mibs(med(times.service))} MiB/s; direct S3 GET ${mibs(med(times.direct))} MiB/s (ratio ${(med(times.direct) / med(times.service)).toFixed(2)})` });
+}
+
+/** The 100 MB upload, measured by the files helper's bench/upload.ts (service -> S3 vs direct lib-storage). */
+async function uploadScenario(scale: string, out: Measured[], log: (m: string) => void) {
+  log('100 MB upload: bench/upload.ts --mb 100 --runs 3');
+  const text = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'bench/upload.ts', '--mb', '100', '--runs', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let s = '';
+    p.stdout.on('data', (d) => (s += d));
+    p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`bench/upload.ts exited ${code}\n${s}`))));
+  });
+  const row = (name: string) => {
+    const m = new RegExp(`^${name.replace(/[()>]/g, '.')}\\s+([\\d.]+) s\\s+([\\d.]+) MiB/s\\s*(?:([\\d.]+) MiB)?`, 'm').exec(text);
+    return m ? { s: Number(m[1]), mibs: Number(m[2]), rss: m[3] ? Number(m[3]) : null } : null;
+  };
+  const svc = row('service -> s3');
+  const direct = row('direct -> s3 (lib-storage)');
+  if (!svc || !direct) throw new Error(`could not read bench/upload.ts output:\n${text}`);
+  out.push({ scenario: '100 MB upload (service -> S3)', scale, connections: 1, requests: 3, rps: 0, p50_ms: Math.round(svc.s * 1000), p99_ms: Math.round(svc.s * 1000),
+    errors: 0, non2xx: 0, peak_rss_mb: null, rss_growth_mb: svc.rss, note: `${svc.mibs} MiB/s; direct S3 PUT ${direct.mibs} MiB/s (ratio ${(svc.mibs / direct.mibs).toFixed(2)})` });
+}
+
+async function main() {
+  const scales = await existingScales();
+  if (scales.length === 0) throw new Error('no bench database: run `npm run bench:dataset -- --scale 10k,1m` first');
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const withUpload = !args.includes('--no-upload');
+  const started = new Date();
+  const results: Measured[] = [];
+  for (const s of scales) await listScenarios(s, results, log);
+  const largest = scales[scales.length - 1]!;
+  await otherScenarios(largest, results, log, withUpload);
+  if (withUpload) await uploadScenario(largest, results, log);
+
+  const pgVersion = await (async () => {
+    const c = new pg.Client({ connectionString: benchDatabaseUrl(largest) });
+    await c.connect();
+    const v = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+    await c.end();
+    return v;
+  })();
+  const report = {
+    started_at: started.toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memory_gb: Math.round(os.totalmem() / 2 ** 30), loadavg_at_start: os.loadavg(), node: process.version, postgres: pgVersion },
+    settings: { duration_s: DURATION, connections: CONNECTIONS, db_pool: POOL, scales },
+    results,
+    targets: evaluateTargets(results, scales),
+  };
+  const dir = path.join('bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const md = markdown(report);
+  fs.writeFileSync(path.join(dir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `bench-${stamp}.md`), md);
+  fs.writeFileSync(path.join(dir, 'latest.md'), md);
+  process.stdout.write(md);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
