@@ -11,7 +11,16 @@
 #
 # Services: PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, LiveKit 127.0.0.1:7880
 # (rtc tcp 7881, udp 50000-50200), MinIO 127.0.0.1:19000 (console 19001),
-# clamd 127.0.0.1:3310 + unix socket.
+# clamd 127.0.0.1:3310 + unix socket. PostgreSQL/Redis are only started if down and
+# never stopped. A service already answering on its port is reused.
+#
+# Optional environment:
+#   AURALINK_SERVICES_DIR, AURALINK_CACHE     state dir / binary cache (see below)
+#   AURALINK_TEST_WEBHOOK_URL                 LiveKit webhook target (start restarts LiveKit if it changed)
+#   AURALINK_LIVEKIT_VERSION                  default v1.13.5 (see LIVEKIT_VERSION below)
+#   AURALINK_LIVEKIT_PORT, AURALINK_LIVEKIT_RTC_TCP_PORT, AURALINK_LIVEKIT_UDP_START/_END,
+#   AURALINK_MINIO_PORT, AURALINK_MINIO_CONSOLE_PORT, AURALINK_CLAMD_PORT
+#                                             move this script's services (e.g. a second set)
 #
 # State (pids, logs, data, generated configs): ${AURALINK_SERVICES_DIR:-/tmp/auralink-services}
 # Binaries (built from source via the Go module proxy, never downloaded prebuilt):
@@ -21,7 +30,7 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATE_DIR="${AURALINK_SERVICES_DIR:-/tmp/auralink-services}"
-CACHE_DIR="${AURALINK_CACHE:-$HOME/.cache/auralink}"
+CACHE_DIR="${AURALINK_CACHE:-${HOME:-/root}/.cache/auralink}"
 BIN_ROOT="$CACHE_DIR/bin"
 RUN_DIR="$STATE_DIR/run"
 LOG_DIR="$STATE_DIR/logs"
@@ -29,7 +38,11 @@ CONF_DIR="$STATE_DIR/conf"
 
 # ---- pinned versions -------------------------------------------------------
 LIVEKIT_MODULE="github.com/livekit/livekit-server"
-LIVEKIT_VERSION="v1.13.11"
+# v1.13.5 is the newest release buildable from the module proxy alone: v1.13.6+ replace
+# pion with github.com/livekit/{webrtc-pion,ice,dtls} "-warp" forks, which the proxy
+# used here refuses (403 "This module version is not available"). Override with
+# AURALINK_LIVEKIT_VERSION=v1.13.11 where those forks are reachable.
+LIVEKIT_VERSION="${AURALINK_LIVEKIT_VERSION:-v1.13.5}"
 LIVEKIT_BIN="$BIN_ROOT/livekit-server-$LIVEKIT_VERSION/server"
 MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c" # MinIO tags are not semver; newest pseudo-version on the proxy
@@ -39,19 +52,21 @@ MINIO_BIN="$BIN_ROOT/minio-$MINIO_VERSION/minio"
 HOST="127.0.0.1"
 PG_PORT=5432
 REDIS_PORT=6379
-LIVEKIT_PORT=7880
-LIVEKIT_RTC_TCP_PORT=7881
-LIVEKIT_UDP_START=50000
-LIVEKIT_UDP_END=50200
+# the ports of the services this script owns can be moved (e.g. a second, isolated set
+# next to a running one: AURALINK_SERVICES_DIR + these); PostgreSQL/Redis are shared
+LIVEKIT_PORT="${AURALINK_LIVEKIT_PORT:-7880}"
+LIVEKIT_RTC_TCP_PORT="${AURALINK_LIVEKIT_RTC_TCP_PORT:-7881}"
+LIVEKIT_UDP_START="${AURALINK_LIVEKIT_UDP_START:-50000}"
+LIVEKIT_UDP_END="${AURALINK_LIVEKIT_UDP_END:-50200}"
 LIVEKIT_API_KEY="auralink-test-key"
 LIVEKIT_API_SECRET="auralink-test-secret-not-for-production-0123456789"
 LIVEKIT_WEBHOOK_URL="${AURALINK_TEST_WEBHOOK_URL:-http://127.0.0.1:18089/api/v1/webhooks/livekit}"
-MINIO_PORT=19000
-MINIO_CONSOLE_PORT=19001
+MINIO_PORT="${AURALINK_MINIO_PORT:-19000}"
+MINIO_CONSOLE_PORT="${AURALINK_MINIO_CONSOLE_PORT:-19001}"
 MINIO_ACCESS_KEY="auralinktest"
 MINIO_SECRET_KEY="auralink-test-minio-secret-0123"
 S3_REGION="us-east-1"
-CLAMD_PORT=3310
+CLAMD_PORT="${AURALINK_CLAMD_PORT:-3310}"
 CLAMD_SOCKET="$STATE_DIR/clamd.sock"
 CLAMAV_DB_DIR="$STATE_DIR/clamav-db"
 
@@ -130,8 +145,9 @@ spawn() { # <name> <env assignments...> -- <cmd...>
   shift
   local logf="$LOG_DIR/$name.log"
   [[ -f "$logf" ]] && mv -f "$logf" "$logf.prev"
+  # 9>&- : never let a daemon inherit the lock fd (it would hold the lock for its lifetime)
   env -i PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="${HOME:-/root}" \
-    "${envs[@]}" setsid "$@" >"$logf" 2>&1 </dev/null &
+    "${envs[@]}" setsid "$@" >"$logf" 2>&1 </dev/null 9>&- &
   echo $! >"$(pid_file "$name")"
 }
 
@@ -173,22 +189,25 @@ with_lock() { # <lockfile> <cmd...>  (serialises concurrent invocations)
   local lock="$1"; shift
   mkdir -p "$(dirname "$lock")"
   (
-    flock -w 1800 9 || { err "timed out waiting for lock $lock"; exit 1; }
+    if ! flock -n 9; then
+      log "waiting for another test-services.sh run (lock $lock)"
+      flock -w 1800 9 || { err "timed out waiting for lock $lock"; exit 1; }
+    fi
     "$@"
   ) 9>"$lock"
 }
 
 # ---- builds -----------------------------------------------------------------
-# LiveKit's go.mod has `replace` directives, so `go install module/cmd/server@version`
-# is refused by the go command. Build it as the main module instead: fetch the
-# exact module version through the proxy, copy it out of the read-only module
-# cache and `go build` it there (checksums verified against go.sum / sumdb).
+# `go install module/cmd/server@version` is used when the module allows it. LiveKit
+# >= v1.13.6 has `replace` directives in go.mod (pion forks github.com/livekit/
+# {webrtc-pion,ice,dtls}), which `go install pkg@version` refuses; for those the exact
+# module version is fetched through the proxy, copied out of the read-only module
+# cache and built as the main module (checksums verified via go.sum / sumdb).
 build_livekit_locked() {
   [[ -x "$LIVEKIT_BIN" ]] && return 0
-  ensure_go
+  ensure_go || return 1
   local dest src work tmp blog="$LOG_DIR/build-livekit.log" t0=$SECONDS
   dest="$(dirname "$LIVEKIT_BIN")"
-  work="$CACHE_DIR/src/livekit-server-$LIVEKIT_VERSION"
   log "building LiveKit $LIVEKIT_VERSION from source (several minutes on a cold Go cache; log: $blog)"
   : >"$blog"
   if ! src="$(cd "$CACHE_DIR" && GOWORK=off go mod download -json "$LIVEKIT_MODULE@$LIVEKIT_VERSION" 2>>"$blog" |
@@ -196,21 +215,34 @@ build_livekit_locked() {
     err "go mod download $LIVEKIT_MODULE@$LIVEKIT_VERSION failed"
     tail_log "$blog"; return 1
   fi
-  rm -rf "$work"; mkdir -p "$(dirname "$work")"
-  cp -R "$src" "$work"; chmod -R u+w "$work"
   tmp="$(mktemp -d "$BIN_ROOT/.livekit-build.XXXXXX")"
-  if ! (cd "$work" && GOWORK=off GOFLAGS=-buildvcs=false go build -o "$tmp/server" ./cmd/server) >>"$blog" 2>&1; then
-    err "LiveKit build failed"
-    tail_log "$blog"; rm -rf "$tmp"; return 1
+  if ! grep -qE '^[[:space:]]*replace[[:space:](]' "$src/go.mod"; then
+    log "livekit: GOBIN=$dest go install $LIVEKIT_MODULE/cmd/server@$LIVEKIT_VERSION"
+    (cd "$CACHE_DIR" && GOBIN="$tmp" GOWORK=off go install "$LIVEKIT_MODULE/cmd/server@$LIVEKIT_VERSION") >>"$blog" 2>&1 ||
+      { err "LiveKit build failed"; tail_log "$blog"; rm -rf "$tmp"; return 1; }
+  else
+    work="$CACHE_DIR/src/livekit-server-$LIVEKIT_VERSION"
+    log "livekit: go.mod has replace directives, building $work as the main module"
+    rm -rf "$work"; mkdir -p "$(dirname "$work")"
+    if ! { cp -R "$src" "$work" && chmod -R u+w "$work"; }; then err "cannot copy $src"; rm -rf "$tmp"; return 1; fi
+    if ! (cd "$work" && GOWORK=off GOFLAGS=-buildvcs=false go build -o "$tmp/server" ./cmd/server) >>"$blog" 2>&1; then
+      err "LiveKit build failed"
+      tail_log "$blog"
+      if grep -q 'livekit/.*warp.*403\|not available' "$blog"; then
+        err "the Go proxy does not serve LiveKit's pion forks needed by $LIVEKIT_VERSION;" \
+          "set AURALINK_LIVEKIT_VERSION=v1.13.5 (newest release without replace directives)"
+      fi
+      rm -rf "$tmp" "$work"; return 1
+    fi
+    rm -rf "$work"
   fi
   rm -rf "$dest"; mv "$tmp" "$dest"; chmod 755 "$dest"
-  rm -rf "$work"
   log "LiveKit built in $((SECONDS - t0))s -> $LIVEKIT_BIN"
 }
 
 build_minio_locked() {
   [[ -x "$MINIO_BIN" ]] && return 0
-  ensure_go
+  ensure_go || return 1
   local dest tmp blog="$LOG_DIR/build-minio.log" t0=$SECONDS
   dest="$(dirname "$MINIO_BIN")"
   log "building MinIO $MINIO_VERSION from source (several minutes on a cold Go cache; log: $blog)"
@@ -231,10 +263,10 @@ ensure_clamav_installed() {
     local alog="$LOG_DIR/apt-clamav.log"
     log "installing clamav-daemon + clamav from Debian apt (log: $alog)"
     export DEBIAN_FRONTEND=noninteractive
-    if ! as_root apt-get install -y --no-install-recommends clamav-daemon clamav >"$alog" 2>&1; then
+    if ! as_root apt-get install -y clamav-daemon clamav >"$alog" 2>&1; then
       log "apt-get install failed, running apt-get update once and retrying"
       as_root apt-get update >>"$alog" 2>&1 || true
-      as_root apt-get install -y --no-install-recommends clamav-daemon clamav >>"$alog" 2>&1 ||
+      as_root apt-get install -y clamav-daemon clamav >>"$alog" 2>&1 ||
         { err "apt-get install clamav-daemon clamav failed"; tail_log "$alog"; return 1; }
     fi
   }
@@ -298,13 +330,14 @@ minio_auth_ok() { # AWS SigV4 ListBuckets with the test credentials
 }
 
 # ---- generated configs -----------------------------------------------------------
-write_if_changed() { # <file> ; content on stdin. returns 0 if the file changed
-  local f="$1" tmp
+write_if_changed() { # <file> ; content on stdin. returns 0 only if an existing file changed
+  local f="$1" tmp existed=0
   tmp="$(mktemp "$f.XXXXXX")"
   cat >"$tmp"
-  if [[ -f "$f" ]] && cmp -s "$tmp" "$f"; then rm -f "$tmp"; return 1; fi
+  [[ -f "$f" ]] && existed=1
+  if ((existed)) && cmp -s "$tmp" "$f"; then rm -f "$tmp"; return 1; fi
   mv -f "$tmp" "$f"
-  return 0
+  ((existed))
 }
 
 livekit_config() {
@@ -319,6 +352,13 @@ rtc:
   port_range_end: $LIVEKIT_UDP_END
   use_external_ip: false
   node_ip: $HOST
+  # gather ICE host candidates on loopback only (UDP sockets bind 127.0.0.1).
+  # Note: LiveKit has no bind option for the ICE/TCP mux, tcp_port listens on all interfaces.
+  enable_loopback_candidate: true
+  interfaces:
+    includes: [lo]
+  ips:
+    includes: [$HOST/32]
 keys:
   $LIVEKIT_API_KEY: $LIVEKIT_API_SECRET
 logging:
@@ -365,7 +405,7 @@ start_postgres() {
   ver="$(find /etc/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort -V | tail -n1)"
   [[ -n "$ver" ]] || { err "postgres: not running and no cluster under /etc/postgresql"; return 1; }
   log "postgres: starting cluster $ver/main"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start >&2 || true
+  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start >&2 9>&- || true
   wait_until postgres "$WAIT_PG" "/var/log/postgresql/postgresql-$ver-main.log" pg_ready
 }
 
@@ -374,7 +414,7 @@ start_redis() {
   log "redis: starting redis-server on $HOST:$REDIS_PORT"
   as_root mkdir -p /var/lib/redis /var/log/redis
   as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" \
-    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >&2 || true
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >&2 9>&- || true
   wait_until redis "$WAIT_REDIS" /var/log/redis/ci.log redis_ready
 }
 
@@ -407,10 +447,19 @@ wait_livekit() {
 
 start_minio() {
   build_minio || return 1
+  local changed=0
   mkdir -p "$STATE_DIR/minio-data"
+  printf '%s\n' "$MINIO_BIN" "$HOST:$MINIO_PORT" "$HOST:$MINIO_CONSOLE_PORT" "$MINIO_ACCESS_KEY" "$MINIO_SECRET_KEY" |
+    write_if_changed "$CONF_DIR/minio.args" && changed=1
   if our_pid minio "$MINIO_BIN" >/dev/null; then
-    log "minio: reusing running instance (pid $(<"$(pid_file minio)"))"; return 0
-  elif minio_ready; then
+    if ((changed)); then
+      log "minio: settings changed, restarting"
+      stop_pid minio "$MINIO_BIN"
+    else
+      log "minio: reusing running instance (pid $(<"$(pid_file minio)"))"; return 0
+    fi
+  fi
+  if minio_ready; then
     log "minio: something not started by this script already answers on $HOST:$MINIO_PORT, reusing it"
     return 0
   fi
@@ -521,19 +570,22 @@ cmd_stop_locked() {
 }
 
 cmd_status() {
-  local down=0 line
-  status_line() { # <name> <check> <where>
-    if "$2"; then line=up; else line=down; down=1; fi
-    local pidf
-    pidf="$(pid_file "$1")"
-    if [[ -f "$pidf" ]]; then line+=" pid=$(<"$pidf")"; fi
-    printf '%-9s %s %s\n' "$1:" "$line" "$3"
+  local down=0
+  status_line() { # <name> <check> <where> [cmdline-substring of our process]
+    local state=down pid
+    if "$2"; then state=up; else down=1; fi
+    if [[ -n "${4:-}" ]]; then
+      if pid="$(our_pid "$1" "$4")"; then state+=" (pid $pid)"
+      elif [[ $state == up ]]; then state+=" (not started by this script)"
+      fi
+    fi
+    printf '%-9s %s %s\n' "$1:" "$state" "$3"
   }
   status_line postgres pg_ready "$HOST:$PG_PORT"
   status_line redis redis_ready "$HOST:$REDIS_PORT"
-  status_line livekit livekit_ready "http://$HOST:$LIVEKIT_PORT"
-  status_line minio minio_ready "http://$HOST:$MINIO_PORT"
-  status_line clamd clamd_ready "$HOST:$CLAMD_PORT"
+  status_line livekit livekit_ready "http://$HOST:$LIVEKIT_PORT" "$LIVEKIT_BIN"
+  status_line minio minio_ready "http://$HOST:$MINIO_PORT" "$MINIO_BIN"
+  status_line clamd clamd_ready "$HOST:$CLAMD_PORT" "$(clamd_bin)"
   return "$down"
 }
 
@@ -541,12 +593,12 @@ main() {
   case "${1:-}" in
     start)
       prepare_dirs
-      with_lock "$STATE_DIR/.lock" cmd_start_locked
+      with_lock "$RUN_DIR/state.lock" cmd_start_locked
       print_env
       ;;
     stop)
       prepare_dirs
-      with_lock "$STATE_DIR/.lock" cmd_stop_locked
+      with_lock "$RUN_DIR/state.lock" cmd_stop_locked
       ;;
     status) prepare_dirs; cmd_status ;;
     env) print_env ;;
