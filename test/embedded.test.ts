@@ -30,7 +30,7 @@ function start(dataDir: string, port: number): { child: ChildProcess; output: ()
   return { child, output: () => out, exited };
 }
 
-async function waitHealthy(port: number, proc: { output: () => string }, ms = 60_000): Promise<void> {
+async function waitHealthy(port: number, proc: { output: () => string }, ms = 150_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     try {
