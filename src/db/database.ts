@@ -39,14 +39,23 @@ export interface DatabaseOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
-async function inTransaction<T>(client: pg.PoolClient, fn: (sql: Sql) => Promise<T>): Promise<T> {
+/** One transaction on one pooled connection; `setup` runs right after BEGIN. */
+async function transaction<T>(pool: pg.Pool, setup: ((c: pg.PoolClient) => Promise<unknown>) | null, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
   try {
+    await client.query('BEGIN');
+    if (setup) await setup(client);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    broken = isConnectionError(err);
+    if (!broken) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
+  } finally {
+    // A connection that failed mid-transaction is discarded, never reused.
+    client.release(broken);
   }
 }
 
@@ -74,37 +83,18 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     engine: embedded ? 'pglite' : 'postgres',
     pool,
     embedded,
-    async asUser(userId, fn) {
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        // Bound parameters, transaction-local: nothing leaks to the next user of the connection.
-        await client.query(
+    asUser(userId, fn) {
+      // Bound parameters, transaction-local: nothing leaks to the next user of the connection.
+      const scope = (c: pg.PoolClient) =>
+        c.query(
           `SELECT set_config('role', $1, true), set_config('app.user_id', $2, true),
                   set_config('statement_timeout', $3, true)`,
           [APP_ROLE, userId ?? '', timeout],
         );
-        return await inTransaction(client, fn);
-      } catch (err) {
-        broken = isConnectionError(err);
-        throw err;
-      } finally {
-        client.release(broken);
-      }
+      return transaction(pool, scope, fn);
     },
-    async privileged(fn) {
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        return await inTransaction(client, fn);
-      } catch (err) {
-        broken = isConnectionError(err);
-        throw err;
-      } finally {
-        client.release(broken);
-      }
+    privileged(fn) {
+      return transaction(pool, null, fn);
     },
     async ping() {
       await pool.query('SELECT 1');
