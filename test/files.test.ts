@@ -48,7 +48,7 @@ async function downloadUrl(token: string, fileId: string): Promise<string> {
 
 async function nothingLeft(): Promise<void> {
   // discard() runs after the reply in some paths: give it a moment.
-  for (let i = 0; i < 50 && ((await storedKeys(t)).length > 0 || (await countRows(t, 'file_uploads')) > 0); i++) {
+  for (let i = 0; i < 250 && ((await storedKeys(t)).length > 0 || (await countRows(t, 'file_uploads')) > 0); i++) {
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.deepEqual(await storedKeys(t), []);
