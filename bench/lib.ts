@@ -178,7 +178,9 @@ export async function pgbench(opts: { url: string; script: string; clients: numb
     p.stdout.on('data', (d) => (text += d));
     p.stderr.on('data', (d) => (text += d));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited ${code}: ${text}`))));
+    // Exit 2 with "aborted" is a run whose clients hit errors (e.g. statement timeouts):
+    // a result to report, not a crash of the harness.
+    p.on('exit', (code) => (code === 0 || /aborted/.test(text) ? resolve(text) : reject(new Error(`pgbench exited ${code}: ${text}`))));
   });
   const lat: number[] = [];
   for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('log'))) {
@@ -190,19 +192,21 @@ export async function pgbench(opts: { url: string; script: string; clients: numb
   fs.rmSync(dir, { recursive: true, force: true });
   lat.sort((a, b) => a - b);
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const failed = Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
+  const failed = Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0) + (out.match(/client \d+ script \d+ aborted/g)?.length ?? 0);
+  const timeouts = /statement timeout/.test(out);
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
     scenario: opts.name,
     scale: opts.scale,
     connections: opts.clients,
     requests: lat.length,
-    rps: Math.round(tps),
+    rps: Number.isFinite(tps) ? Math.round(tps) : 0,
     p50_ms: round(percentile(lat, 50)),
     p99_ms: round(percentile(lat, 99)),
     errors: failed,
     non2xx: 0,
     peak_rss_mb: null,
     rss_growth_mb: null,
+    ...(timeouts ? { note: 'clients aborted on statement timeout (15 s)' } : {}),
   };
 }
