@@ -284,7 +284,18 @@ async function uploadScenario(scale: string, out: Measured[], log: (m: string) =
     errors: 0, non2xx: 0, peak_rss_mb: null, rss_growth_mb: svc.rss, note: `${svc.mibs} MiB/s; direct S3 PUT ${direct.mibs} MiB/s (ratio ${(svc.mibs / direct.mibs).toFixed(2)})` });
 }
 
+/** `--report <file.json>`: prints the table of a saved run again, targets re-evaluated. */
+function rerender(file: string) {
+  const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+  report.targets = evaluateTargets(report.results, report.settings.scales);
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const md = markdown(report);
+  fs.writeFileSync(file.replace(/\.json$/, '.md'), md);
+  process.stdout.write(md);
+}
+
 async function main() {
+  if (args.includes('--report')) return rerender(opt('report', ''));
   const scales = await existingScales();
   if (scales.length === 0) throw new Error('no bench database: run `npm run bench:dataset -- --scale 10k,1m` first');
   const log = (m: string) => process.stderr.write(`${m}\n`);
