@@ -51,11 +51,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   try {
     if (config.database.migrateOnStart && !overrides.db) await migrate(db.pool, logger);
     const redis = config.rateLimit.redisUrl
-      ? new Redis(config.rateLimit.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+      ? new Redis(config.rateLimit.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
       : null;
     if (redis) {
       redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
       closers.push(() => redis.quit().catch(() => redis.disconnect()));
+      // Connect before serving, so the first requests are counted in the shared budget;
+      // a Redis that is down at start only degrades (rate limiting then fails open).
+      await redis.connect().catch((err) => logger.warn({ err: err.message }, 'redis not reachable at start'));
     }
     const readiness = new Map<string, ReadinessCheck>([['database', () => probe(() => db.ping())]]);
     if (redis) readiness.set('redis', () => probe(() => redis.ping()));

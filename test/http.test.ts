@@ -122,6 +122,20 @@ describe('rate limiting', () => {
     }
   });
 
+  it('fails open when Redis is unreachable, and readiness says degraded', async () => {
+    const t = await startTestApp({ env: { RATE_LIMIT_MAX: '2', REDIS_URL: 'redis://127.0.0.1:1' } });
+    try {
+      const res = await t.app.inject({ url: '/api/v1/users/me', headers: await t.auth('alice') });
+      assert.equal(res.statusCode, 200);
+      const ready = await t.app.inject({ url: '/readiness' });
+      assert.equal(ready.statusCode, 200);
+      assert.equal(ready.json().status, 'degraded');
+      assert.equal(ready.json().checks.redis.status, 'down');
+    } finally {
+      await t.close();
+    }
+  });
+
   describe('shared through Redis', { skip }, () => {
     let database: TestDatabase;
     before(async () => {
