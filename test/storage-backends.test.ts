@@ -220,10 +220,11 @@ describe('storage unreachable', () => {
     assert.ok(Date.now() - started < 20_000);
   });
 
-  test('disk root that cannot be written is unavailable', { skip: process.getuid?.() === 0 ? 'root can write anywhere' : false }, async () => {
-    const ro = path.join(tmpRoot, 'ro');
-    fs.mkdirSync(ro, { mode: 0o500 });
-    const s = new DiskStorage({ root: path.join(ro, 'files'), publicBaseUrl: 'http://x', signingSecret: 's'.repeat(32) });
+  test('disk root that cannot be written is unavailable', async () => {
+    // A regular file where the root directory should be: unwritable even for root.
+    const blocker = path.join(tmpRoot, 'not-a-dir');
+    fs.writeFileSync(blocker, 'x');
+    const s = new DiskStorage({ root: path.join(blocker, 'files'), publicBaseUrl: 'http://x', signingSecret: 's'.repeat(32) });
     await assert.rejects(s.put(Readable.from([Buffer.from('x')]), 'files/x', { contentType: 'x/y', maxBytes: 10 }), StorageUnavailableError);
   });
 });

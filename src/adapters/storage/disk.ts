@@ -30,7 +30,7 @@ export interface DiskOptions {
 }
 
 // Disk errors that mean "the volume is not usable right now", not bad input.
-const UNAVAILABLE = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EDQUOT', 'EMFILE', 'ENFILE']);
+const UNAVAILABLE = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOTDIR']);
 
 function mapError(err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
