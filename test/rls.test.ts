@@ -49,6 +49,7 @@ const VISIBLE_TO_A: Record<string, number> = {
   quality_metrics: 1,
   contacts: 1,
   call_events: 1,
+  call_members: 1, // A created call A (and took part in it)
 };
 
 async function expectRefused(db: Database, label: string, text: string, params: unknown[]) {
@@ -138,6 +139,7 @@ for (const engine of await enginesUnderTest()) {
       await expectRefused(t.db, 'add a contact for B', 'INSERT INTO contacts (user_id, contact_user_id) VALUES ($1, $2)', [B, C]);
       await expectNoRows(t.db, "edit B's contact", 'UPDATE contacts SET nickname = $2 WHERE user_id = $1', [B, 'x']);
       await expectNoRows(t.db, "delete B's contact", 'DELETE FROM contacts WHERE user_id = $1', [B]);
+      await expectRefused(t.db, 'forge call history', 'INSERT INTO call_members (user_id, call_id, call_created_at) VALUES ($1, $2, now())', [A, CALL_B]);
       await expectRefused(t.db, "publish on B's call", "INSERT INTO call_events (call_id, type) VALUES ($1, 'x')", [CALL_B]);
     });
 

@@ -23,8 +23,8 @@ export interface CallRow {
   created_key: string;
 }
 
-const MINE = `(c.created_by = $1
-  OR EXISTS (SELECT 1 FROM call_participants p WHERE p.call_id = c.call_id AND p.user_id = $1))`;
+// call_members holds the creator and every signed-in user who took part (005).
+const MINE = `EXISTS (SELECT 1 FROM call_members m WHERE m.user_id = $1 AND m.call_id = c.call_id)`;
 
 const SELECT = `SELECT c.call_id, c.room_id, c.room_name, c.name, c.call_type, c.status, c.started_at, c.ended_at,
     c.duration_seconds, c.participant_count, c.max_participants, c.avg_quality_score, c.created_by, c.created_at,
@@ -44,15 +44,17 @@ export interface CallFilter {
 }
 
 export async function list(sql: Sql, f: CallFilter): Promise<CallRow[]> {
+  // Driven by the user's own history index, newest first: reads about `limit` rows
+  // however many calls exist (status and type filters skip within those rows).
   const { rows } = await sql.query<CallRow>(
     `${SELECT}
-      WHERE ${MINE}
-        AND ($2::text IS NULL OR c.status = $2)
+       JOIN call_members m ON m.call_id = c.call_id AND m.user_id = $1
+      WHERE ($2::text IS NULL OR c.status = $2)
         AND ($3::text IS NULL OR c.call_type = $3)
-        AND ($4::timestamptz IS NULL OR c.created_at >= $4)
-        AND ($5::timestamptz IS NULL OR c.created_at < $5)
-        AND ($6::timestamptz IS NULL OR (c.created_at, c.call_id) < ($6::timestamptz, $7::uuid))
-      ORDER BY c.created_at DESC, c.call_id DESC
+        AND ($4::timestamptz IS NULL OR m.call_created_at >= $4)
+        AND ($5::timestamptz IS NULL OR m.call_created_at < $5)
+        AND ($6::timestamptz IS NULL OR (m.call_created_at, m.call_id) < ($6::timestamptz, $7::uuid))
+      ORDER BY m.call_created_at DESC, m.call_id DESC
       LIMIT $8`,
     [f.userId, f.status, f.callType, f.from, f.to, f.after?.created ?? null, f.after?.id ?? null, f.limit],
   );

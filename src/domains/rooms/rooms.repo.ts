@@ -104,9 +104,8 @@ export interface ListRoomsQuery {
 export async function listForMember(sql: Sql, q: ListRoomsQuery): Promise<RoomRow[]> {
   const { rows } = await sql.query<RoomRow>(
     `SELECT ${ROOM_COLUMNS} FROM calls c
-      WHERE (c.created_by = $1
-             OR EXISTS (SELECT 1 FROM call_invitees i WHERE i.call_id = c.call_id AND i.user_id = $1)
-             OR EXISTS (SELECT 1 FROM call_participants p WHERE p.call_id = c.call_id AND p.user_id = $1))
+      WHERE c.call_id IN (SELECT m.call_id FROM call_members m WHERE m.user_id = $1
+                          UNION ALL SELECT i.call_id FROM call_invitees i WHERE i.user_id = $1)
         AND ($2::text[] IS NULL OR c.status = ANY($2::text[]))
         AND ($3::timestamptz IS NULL OR (c.created_at, c.call_id) < ($3::timestamptz, $4::uuid))
       ORDER BY c.created_at DESC, c.call_id DESC
