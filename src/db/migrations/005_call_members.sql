@@ -37,14 +37,21 @@ END $$;
 CREATE TRIGGER call_participants_members AFTER INSERT OR UPDATE OF user_id ON call_participants
   FOR EACH ROW WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION app.call_members_from_participant();
 
-INSERT INTO call_members (user_id, call_id, call_created_at)
-SELECT created_by, call_id, created_at FROM calls
-ON CONFLICT DO NOTHING;
-INSERT INTO call_members (user_id, call_id, call_created_at)
-SELECT DISTINCT p.user_id, p.call_id, c.created_at
-  FROM call_participants p JOIN calls c ON c.call_id = p.call_id
- WHERE p.user_id IS NOT NULL
-ON CONFLICT DO NOTHING;
+-- Rebuilds the index from calls and participants; for this migration's backfill and
+-- for bulk loads that ran with triggers off (bench/dataset.ts).
+CREATE FUNCTION app.rebuild_call_members() RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO call_members (user_id, call_id, call_created_at)
+  SELECT created_by, call_id, created_at FROM calls
+  ON CONFLICT DO NOTHING;
+  INSERT INTO call_members (user_id, call_id, call_created_at)
+  SELECT DISTINCT p.user_id, p.call_id, c.created_at
+    FROM call_participants p JOIN calls c ON c.call_id = p.call_id
+   WHERE p.user_id IS NOT NULL
+  ON CONFLICT DO NOTHING;
+$$;
+REVOKE EXECUTE ON FUNCTION app.rebuild_call_members() FROM PUBLIC;
+SELECT app.rebuild_call_members();
 
 -- Same meaning as before (creator, invitee or someone who took part), two key probes.
 CREATE OR REPLACE FUNCTION app.is_call_member(p_call uuid) RETURNS boolean
