@@ -3,6 +3,7 @@
 // LiveKit's retry horizon. Plain batched deletes are safe on N instances.
 import type { Database } from '../db/database.ts';
 import type { Job } from './index.ts';
+import { periodic } from './periodic.ts';
 
 export const EVENTS_RETENTION_SECONDS = 86_400;
 export const WEBHOOK_IDS_RETENTION_SECONDS = 7 * 86_400;
@@ -39,16 +40,5 @@ export async function cleanupEvents(
 }
 
 export function startEventsCleanup(db: Database, opts: { intervalSeconds: number; onError(err: unknown): void }): Job {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = cleanupEvents(db).catch(opts.onError);
-  }, opts.intervalSeconds * 1000);
-  timer.unref();
-  return {
-    name: 'events-cleanup',
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic('events-cleanup', opts.intervalSeconds * 1000, () => cleanupEvents(db), opts.onError);
 }

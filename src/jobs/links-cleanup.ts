@@ -4,6 +4,7 @@
 import type { Database } from '../db/database.ts';
 import { PASSWORD_WINDOW_SECONDS } from '../domains/links/join.service.ts';
 import type { Job } from './index.ts';
+import { periodic } from './periodic.ts';
 
 const LOCK_KEY = 727_005; // fixed: the links-cleanup lock of this service
 
@@ -18,16 +19,5 @@ export async function runLinksCleanup(db: Database): Promise<{ ran: boolean; del
 }
 
 export function startLinksCleanup(db: Database, opts: { intervalSeconds: number; onError(err: unknown): void }): Job {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => runLinksCleanup(db)).catch(opts.onError);
-  }, opts.intervalSeconds * 1000);
-  timer.unref();
-  return {
-    name: 'links-cleanup',
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic('links-cleanup', opts.intervalSeconds * 1000, () => runLinksCleanup(db), opts.onError);
 }

@@ -4,6 +4,7 @@
 // transaction-level advisory lock and another instance finding it taken skips.
 import type { Database } from '../db/database.ts';
 import type { Job } from './index.ts';
+import { periodic } from './periodic.ts';
 
 const LOCK_KEY = 727_004; // fixed: the quality-retention lock of this service
 const BATCH = 5000;
@@ -34,17 +35,5 @@ export function startQualityRetention(
   db: Database,
   opts: { retentionDays: number; intervalSeconds: number; onError(err: unknown): void },
 ): Job {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    // One run at a time per instance; a slow run delays the next instead of piling up.
-    running = running.then(() => runQualityRetention(db, opts.retentionDays)).catch(opts.onError);
-  }, opts.intervalSeconds * 1000);
-  timer.unref();
-  return {
-    name: 'quality-retention',
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic('quality-retention', opts.intervalSeconds * 1000, () => runQualityRetention(db, opts.retentionDays), opts.onError);
 }
