@@ -56,11 +56,8 @@ export async function insertSamples(sql: Sql, callId: string, participantId: str
   return rowCount ?? 0;
 }
 
-export interface SummaryRow {
-  avg_quality_score: number | null;
-  samples: number;
-  scored_samples: number;
-  sample_avg_quality_score: number | null;
+/** Averages and worst values over a set of samples (a call, or one participant). */
+export interface SampleStats {
   min_quality_score: number | null;
   avg_packet_loss_percent: number | null;
   max_packet_loss_percent: number | null;
@@ -70,6 +67,13 @@ export interface SummaryRow {
   max_jitter_ms: number | null;
   first_sample_at: Date | null;
   last_sample_at: Date | null;
+}
+
+export interface SummaryRow extends SampleStats {
+  avg_quality_score: number | null;
+  samples: number;
+  scored_samples: number;
+  sample_avg_quality_score: number | null;
 }
 
 export async function summary(sql: Sql, callId: string): Promise<SummaryRow> {
@@ -93,22 +97,13 @@ export async function summary(sql: Sql, callId: string): Promise<SummaryRow> {
   return rows[0]!;
 }
 
-export interface ParticipantStatsRow {
+export interface ParticipantStatsRow extends SampleStats {
   participant_id: string;
   user_id: string | null;
   identity: string;
   display_name: string | null;
   samples: number;
   avg_quality_score: number | null;
-  min_quality_score: number | null;
-  avg_packet_loss_percent: number | null;
-  max_packet_loss_percent: number | null;
-  avg_latency_ms: number | null;
-  max_latency_ms: number | null;
-  avg_jitter_ms: number | null;
-  max_jitter_ms: number | null;
-  first_sample_at: Date | null;
-  last_sample_at: Date | null;
 }
 
 export async function participantStats(sql: Sql, callId: string): Promise<ParticipantStatsRow[]> {
