@@ -98,7 +98,7 @@ describe('drill: SIGKILL in the middle of an upload', { skip, timeout: 90_000 },
     const partial = (await eventually(async () => {
       const f = filesUnder(filesDir());
       return f.length === 1 && f[0]!.size > 0 ? f[0]! : undefined;
-    }, 15_000, 'a partial object on disk'))!;
+    }, 30_000, 'a partial object on disk'))!;
     assert.match(partial.rel, /\.part-[0-9a-f]+$/, 'written to a temporary name until complete');
     assert.equal(await count('file_uploads'), 1);
 
