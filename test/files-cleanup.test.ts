@@ -8,12 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import type { S3Storage } from '../src/adapters/storage/s3.ts';
+import { S3Storage } from '../src/adapters/storage/s3.ts';
 import * as repo from '../src/domains/files/files.repo.ts';
 import { runFileCleanup } from '../src/jobs/file-cleanup.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { countRows, listen, makeCall, storedKeys, upload, type TestCall } from './helpers/files.ts';
 import { serviceSkip, tcpReachable, urlHostPort } from './helpers/services.ts';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 
 const endpoint = process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:19000';
 const s3 = urlHostPort(endpoint, 80);
@@ -102,7 +103,17 @@ for (const b of backends) {
         await sql.query(`INSERT INTO file_uploads (storage_bucket, storage_path, started_at) VALUES ($1, $2, now() - interval '1 day')`, [bucket, abandoned]);
         await sql.query(`INSERT INTO file_uploads (storage_bucket, storage_path) VALUES ($1, $2)`, [bucket, inFlight]);
       });
+      // On S3 a process killed mid-upload also leaves multipart parts that no listing shows.
+      const s3 = t.ctx.storage instanceof S3Storage ? t.ctx.storage : null;
+      const multipartOf = async (key: string) =>
+        s3 ? ((await s3.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }))).Uploads ?? []).length : 0;
+      if (s3) {
+        const mp = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: abandoned }));
+        await s3.client.send(new UploadPartCommand({ Bucket: bucket, Key: abandoned, UploadId: mp.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024) }));
+        assert.equal(await multipartOf(abandoned), 1);
+      }
       const report = await runFileCleanup(t.ctx, { orphanMinAgeSeconds: 0 });
+      assert.equal(await multipartOf(abandoned), 0, 'unfinished multipart parts of the abandoned upload are discarded');
       assert.equal(report.staleUploads, 1);
       assert.equal(report.orphans, 1);
       const keys = await storedKeys(t);

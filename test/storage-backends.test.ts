@@ -1,5 +1,6 @@
 // One suite, two backends: local disk and a real S3 server (MinIO). Anything the
 // service relies on from a backend is asserted here for both.
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -182,6 +183,27 @@ for (const b of backends) {
         );
         await assert.rejects(store.get(key), /invalid storage key|escapes/, key);
       }
+    });
+
+    test('abortIncomplete discards the unfinished parts a dead process left for a key', async () => {
+      const key = `files/crash/${crypto.randomBytes(4).toString('hex')}`;
+      if (!(store instanceof S3Storage)) {
+        assert.equal(await store.abortIncomplete(key), 0);
+        return;
+      }
+      const s3 = store;
+      // What a process killed mid-upload leaves: a started multipart upload with a part.
+      const started = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key }));
+      await s3.client.send(
+        new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: started.UploadId, PartNumber: 1, Body: crypto.randomBytes(5 * 1024 * 1024) }),
+      );
+      const pending = async () =>
+        ((await s3.client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: key }))).Uploads ?? []).filter((u) => u.Key === key);
+      assert.equal((await pending()).length, 1);
+      assert.equal(await s3.abortIncomplete(key), 1);
+      assert.equal((await pending()).length, 0);
+      assert.equal(await s3.abortIncomplete(key), 0);
+      assert.equal(await s3.exists(key), false);
     });
 
     test('sign produces a URL naming the file, with an expiry', async () => {

@@ -83,6 +83,7 @@ export async function runFileCleanup(ctx: AppContext, opts: CleanupOptions = {})
     const stale = await db.privileged((sql) => repo.staleUploads(sql, bucket, opts.uploadStaleSeconds ?? 6 * 3600, batch));
     for (const key of stale) {
       try {
+        await storage.abortIncomplete(key);
         await storage.delete(key);
         await db.privileged((sql) => repo.dropUpload(sql, bucket, key));
         report.staleUploads++;

@@ -108,6 +108,11 @@ export class DiskStorage implements StorageBackend {
     }
   }
 
+  /** Disk writes go to "<key>.part-*" files, which the orphan sweep removes by age. */
+  async abortIncomplete(): Promise<number> {
+    return 0;
+  }
+
   async *list(prefix: string): AsyncIterable<ListedObject> {
     const base = prefix.replace(/\/+$/, '');
     const start = base ? this.resolve(base) : this.root;

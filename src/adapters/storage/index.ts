@@ -51,6 +51,11 @@ export interface StorageBackend {
   /** Idempotent: deleting a missing object succeeds. */
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<ListedObject>;
+  /**
+   * Discards unfinished writes of `key` left by a process that died mid-upload
+   * (S3 multipart parts, invisible to list()); returns how many were discarded.
+   */
+  abortIncomplete(key: string): Promise<number>;
   /** A short-lived URL that downloads the object as an attachment. */
   sign(key: string, opts: SignOptions): Promise<string>;
   /** Readiness probe. */

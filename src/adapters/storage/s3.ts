@@ -2,11 +2,13 @@
 // through lib-storage's multipart Upload, which buffers at most queueSize x partSize
 // bytes, so a 100 MB upload never sits in memory whole.
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -188,6 +190,29 @@ export class S3Storage implements StorageBackend {
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async abortIncomplete(key: string): Promise<number> {
+    assertKey(key);
+    // Listed by the exact key: MinIO lists multipart uploads of one object name only.
+    let out;
+    try {
+      out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key }));
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw unavailable(err);
+    }
+    let aborted = 0;
+    for (const u of out.Uploads ?? []) {
+      if (u.Key !== key || !u.UploadId) continue;
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: u.UploadId }));
+        aborted++;
+      } catch (err) {
+        if (!isNotFound(err)) throw unavailable(err);
+      }
+    }
+    return aborted;
   }
 
   async sign(key: string, opts: SignOptions): Promise<string> {
