@@ -186,18 +186,21 @@ export class RoomsService {
   }
 
   async token(userId: string, key: string, input: TokenInput): Promise<JoinToken> {
-    const room = await this.find(userId, key);
-    const isCreator = room.created_by === userId;
-    const role: Role = input.role ?? (isCreator ? 'host' : 'participant');
-    if (!isCreator && (role === 'host' || role === 'moderator')) {
-      throw forbidden('Only the room creator may join as host or moderator');
-    }
     const metadata =
       input.metadata === undefined ? null : typeof input.metadata === 'string' ? input.metadata : JSON.stringify(input.metadata);
     if (metadata !== null && Buffer.byteLength(metadata) > TOKEN_METADATA_MAX_BYTES) {
       throw validation(`metadata must be at most ${TOKEN_METADATA_MAX_BYTES} bytes`);
     }
+    // One transaction from lookup to seat: token minting is a hot path, and every
+    // round trip to the database counts.
     return this.db.asUser(userId, async (sql) => {
+      const room = await repo.findByKey(sql, key, UUID_RE.test(key));
+      if (!room) throw notFound('Room');
+      const isCreator = room.created_by === userId;
+      const role: Role = input.role ?? (isCreator ? 'host' : 'participant');
+      if (!isCreator && (role === 'host' || role === 'moderator')) {
+        throw forbidden('Only the room creator may join as host or moderator');
+      }
       let displayName = input.display_name;
       if (!displayName) {
         const { rows } = await sql.query<{ n: string | null }>(
@@ -215,4 +218,5 @@ export class RoomsService {
       });
     });
   }
+
 }
