@@ -139,6 +139,22 @@ describe('rooms and tokens without LiveKit', () => {
     assert.equal(noBody.statusCode, 200);
   });
 
+  it('concurrent grants for one identity share one seat; other identities get their own', async () => {
+    const room = (await req('alice', 'POST', '/rooms', { name: 'Rush', privacy: 'public' })).body;
+    const grants = await Promise.all([
+      ...Array.from({ length: 8 }, () => req('bob', 'POST', `/rooms/${room.call_id}/token`, {})),
+      ...Array.from({ length: 4 }, () => req('carol', 'POST', `/rooms/${room.call_id}/token`, {})),
+    ]);
+    assert.deepEqual(grants.map((g) => g.status), Array(12).fill(200));
+    const seatsOf = (name: string) => new Set(grants.filter((g) => g.body.identity === t.userId(name)).map((g) => g.body.participant_id));
+    assert.equal(seatsOf('bob').size, 1);
+    assert.equal(seatsOf('carol').size, 1);
+    const { rows } = await t.database.db.privileged((sql) =>
+      sql.query(`SELECT identity, count(*)::int AS n FROM call_participants WHERE call_id = $1 GROUP BY identity ORDER BY identity`, [room.call_id]),
+    );
+    assert.deepEqual(rows.map((r) => r.n), [1, 1]);
+  });
+
   it('answers ROOM_FULL when max_participants others are connected', async () => {
     const room = (await req('alice', 'POST', '/rooms', { name: 'Small', max_participants: 1, privacy: 'public' })).body;
     const seat = await req('alice', 'POST', `/rooms/${room.call_id}/token`, {});

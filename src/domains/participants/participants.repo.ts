@@ -52,25 +52,17 @@ export interface Seat {
   metadata: string | null;
 }
 
-/** Reuses the identity's untaken seat, else adds one. */
+/**
+ * Reuses the identity's untaken seat, else adds one: one statement, race-free through
+ * the partial unique index of migration 006 (concurrent grants meet in ON CONFLICT).
+ */
 export async function upsertWaiting(sql: Sql, s: Seat): Promise<ParticipantRow> {
-  const { rows: existing } = await sql.query<{ participant_id: string }>(
-    `SELECT participant_id FROM call_participants
-      WHERE call_id = $1 AND identity = $2 AND status = 'waiting' AND participant_sid IS NULL
-      ORDER BY created_at DESC LIMIT 1`,
-    [s.callId, s.identity],
-  );
-  if (existing[0]) {
-    const { rows } = await sql.query<ParticipantRow>(
-      `UPDATE call_participants SET display_name = $2, role = $3, metadata = $4
-        WHERE participant_id = $1 RETURNING ${COLUMNS}`,
-      [existing[0].participant_id, s.displayName, s.role, JSON.stringify(s.metadata ?? {})],
-    );
-    return rows[0]!;
-  }
   const { rows } = await sql.query<ParticipantRow>(
     `INSERT INTO call_participants (call_id, user_id, identity, display_name, role, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (call_id, identity) WHERE status = 'waiting' AND participant_sid IS NULL
+     DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, metadata = EXCLUDED.metadata
+     RETURNING ${COLUMNS}`,
     [s.callId, s.userId, s.identity, s.displayName, s.role, JSON.stringify(s.metadata ?? {})],
   );
   return rows[0]!;

@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import type { Sql } from '../../db/database.ts';
 import { AppError, notFound } from '../../errors.ts';
 import * as participants from '../participants/participants.repo.ts';
-import { lockCall } from './rooms.repo.ts';
+import { lockCallShared } from './rooms.repo.ts';
 
 export interface Joiner {
   /** The signed-in user, or null for a guest. */
@@ -43,8 +43,9 @@ export interface JoinDeps {
  * Runs inside the caller's transaction `sql`: db.asUser(userId, ...) for a member
  * (RLS then also requires that the user may see the call), db.privileged(...) for a
  * guest admitted by a link. Access (who may join, which role) is the caller's
- * decision; this checks the call's state under a per-call lock, so concurrent
- * grants and webhooks see one another:
+ * decision; this checks the call's state under the shared side of the per-call
+ * lock, so grants for one call run in parallel (the seat upsert is race-free by
+ * itself) while ending the call or applying its webhooks waits for them:
  *   - 404 NOT_FOUND when the call is not visible in `sql`'s scope,
  *   - 409 CALL_ENDED when the call has ended,
  *   - 403 ROOM_FULL when max_participants other identities are connected now
@@ -54,7 +55,7 @@ export interface JoinDeps {
  * No network call happens here: minting is local.
  */
 export async function grantJoin(sql: Sql, deps: JoinDeps, callId: string, joiner: Joiner): Promise<JoinToken> {
-  await lockCall(sql, callId);
+  await lockCallShared(sql, callId);
   const { rows } = await sql.query<{
     room_name: string;
     status: string;

@@ -136,9 +136,17 @@ export async function endCall(sql: Sql, callId: string, at: Date | null): Promis
   return true;
 }
 
-/** Serializes changes to one call's live state (joins, grants, webhooks) in this transaction. */
+/** Serializes changes to one call's live state (ending, webhooks, reconciliation) in this transaction. */
 export async function lockCall(sql: Sql, callId: string): Promise<void> {
   await sql.query(`SELECT pg_advisory_xact_lock(hashtextextended('call:' || $1::text, 0))`, [callId]);
+}
+
+/**
+ * The shared side of lockCall: token grants for one call run side by side, but never
+ * while the call is being ended or a webhook for it is being applied.
+ */
+export async function lockCallShared(sql: Sql, callId: string): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended('call:' || $1::text, 0))`, [callId]);
 }
 
 export interface LiveCall {
