@@ -207,7 +207,11 @@ async function otherScenarios(scale: string, out: Measured[], log: (m: string) =
     const wh = await cannon(svc, { name: 'signed webhook ingestion', scale, connections: CONNECTIONS, amount: N,
       next: () => { const b = bodies[w++ % N]!; return { method: 'POST', path: '/api/v1/webhooks/livekit', headers: { 'content-type': 'application/webhook+json', authorization: b.sig }, body: b.body }; } });
     const stored = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_events`)).rows[0]!.n - before;
-    const joined = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM call_participants WHERE participant_sid LIKE 'PA_bench_%'`)).rows[0]!.n;
+    // Only this run's rooms: earlier runs on the same database used the same sids.
+    const joined = (await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM call_participants WHERE participant_sid LIKE 'PA_bench_%' AND call_id = ANY($1::uuid[])`,
+      [rooms.map((r) => r.call_id)],
+    )).rows[0]!.n;
     wh.note = `${N} sent, ${N - wh.non2xx - wh.errors} acknowledged, ${stored} stored, ${joined} sessions applied`;
     (wh as Measured & { lost?: number }).lost = N - Math.min(stored, joined);
     out.push(wh);
