@@ -114,8 +114,8 @@ function serviceEnv(scale: string): Record<string, string> {
   return {
     DATABASE_URL: benchDatabaseUrl(scale),
     DATABASE_POOL_MAX: String(POOL),
-    // The dataset was migrated when it was generated (regenerate with --force after a schema change).
-    MIGRATE_ON_START: 'false',
+    // Migrations added since the dataset was generated apply at start (under the runner's lock).
+    MIGRATE_ON_START: 'true',
     JOBS_ENABLED: 'false',
     RATE_LIMIT_MAX: '1000000',
     NODE_ENV: 'development',
