@@ -25,22 +25,11 @@ export type UploadPart =
   | { kind: 'field'; name: string; value: string }
   | { kind: 'file'; field: string; fileName: string; mimeType: string; stream: Readable };
 
-export interface FileView {
-  file_id: string;
-  call_id: string;
-  room_name: string;
-  uploader_id: string | null;
-  file_name: string;
-  file_type: string;
-  detected_type: string | null;
-  file_size: number;
-  sha256: string | null;
-  access_level: repo.AccessLevel;
-  scan_status: repo.ScanStatus;
-  virus_scanned: boolean;
+/** A file as the API shows it: the row without its storage location, times as ISO strings. */
+export type FileView = Omit<repo.FileRow, 'storage_path' | 'storage_bucket' | 'expires_at' | 'created_at'> & {
   expires_at: string | null;
   created_at: string;
-}
+};
 
 export const view = (r: repo.FileRow): FileView => ({
   file_id: r.file_id,

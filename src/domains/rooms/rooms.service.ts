@@ -30,23 +30,8 @@ export interface CreateRoomInput {
   invitees?: string[];
 }
 
-export interface RoomView {
-  call_id: string;
-  room_id: string | null;
-  room_name: string;
-  name: string;
-  created_by: string;
-  call_type: string;
-  status: string;
-  privacy: string;
-  max_participants: number;
-  participant_count: number;
-  recording_enabled: boolean;
-  screen_sharing_enabled: boolean;
-  file_sharing_enabled: boolean;
-  metadata: Record<string, unknown>;
-  created_at: string;
-}
+/** A room as the API shows it: the row without its cursor key, created_at as an ISO string. */
+export type RoomView = Omit<repo.RoomRow, 'created_key' | 'created_at'> & { created_at: string };
 
 export const roomView = (r: repo.RoomRow): RoomView => ({
   call_id: r.call_id,

@@ -7,15 +7,7 @@ import * as repo from './users.repo.ts';
 
 export const AURA_ID_RE = /^@[a-zA-Z0-9_-]+\.aura$/;
 
-export interface UserView {
-  user_id: string;
-  email: string | null;
-  aura_id: string | null;
-  username: string | null;
-  display_name: string | null;
-  avatar_url: string | null;
-  created_at: string;
-}
+export type UserView = Omit<repo.UserRow, 'created_at'> & { created_at: string };
 
 const view = (r: repo.UserRow): UserView => ({
   user_id: r.user_id,
