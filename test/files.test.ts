@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signDownload } from '../src/adapters/storage/url-signing.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { countRows, ensureUsers, listen, makeCall, sha256, storedKeys, upload, type TestCall } from './helpers/files.ts';
+import { countRows, ensureUsers, listen, makeCall, nothingLeft, sha256, storedKeys, upload, type TestCall } from './helpers/files.ts';
 
 const LIMIT = 1024 * 1024;
 
@@ -46,16 +46,6 @@ async function downloadUrl(token: string, fileId: string): Promise<string> {
   return body.url;
 }
 
-async function nothingLeft(): Promise<void> {
-  // discard() runs after the reply in some paths: give it a moment.
-  for (let i = 0; i < 250 && ((await storedKeys(t)).length > 0 || (await countRows(t, 'file_uploads')) > 0); i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.deepEqual(await storedKeys(t), []);
-  assert.equal(await countRows(t, 'files'), 0);
-  assert.equal(await countRows(t, 'file_uploads'), 0);
-}
-
 async function deleteAll(): Promise<void> {
   const res = await fetch(`${base}/api/v1/files?call_id=${call.callId}&limit=100`, { headers: { authorization: `Bearer ${alice}` } });
   for (const f of ((await res.json()) as { files: Array<{ file_id: string }> }).files) {
@@ -79,14 +69,14 @@ describe('upload limits', () => {
     assert.equal(f.uploader_id, t.userId('alice'));
     assert.equal((await storedKeys(t)).length, 1);
     await deleteAll();
-    await nothingLeft();
+    await nothingLeft(t);
   });
 
   test('one byte over the limit is 413 and leaves no row and no object', async () => {
     const res = await upload(base, alice, { callId: call.callId, data: crypto.randomBytes(LIMIT + 1) });
     assert.equal(res.status, 413);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
-    await nothingLeft();
+    await nothingLeft(t);
   });
 
   test('far over the limit, sent chunked with no Content-Length, is cut at the limit: 413, nothing kept', async () => {
@@ -114,7 +104,7 @@ describe('upload limits', () => {
       pump();
     });
     assert.equal(status, 413);
-    await nothingLeft();
+    await nothingLeft(t);
   });
 
   test('a Content-Length that cannot fit is refused before the body is read', async () => {
@@ -138,7 +128,7 @@ describe('upload limits', () => {
     });
     assert.equal(status, 413);
     assert.ok(Date.now() - started < 5000);
-    await nothingLeft();
+    await nothingLeft(t);
   });
 
   test('a client that aborts mid-upload leaves nothing behind', async () => {
@@ -163,7 +153,7 @@ describe('upload limits', () => {
       }, 150);
     });
     await new Promise((r) => setTimeout(r, 300));
-    await nothingLeft();
+    await nothingLeft(t);
   });
 });
 

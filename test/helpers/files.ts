@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // Helpers for the files tests: calls and participants made directly in SQL (so the
 // tests do not depend on the rooms code), multipart uploads over real HTTP.
 import crypto from 'node:crypto';
@@ -88,6 +89,16 @@ export async function countRows(t: TestApp, table: 'files' | 'file_uploads' | 's
     const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
     return rows[0]!.n;
   });
+}
+
+/** No object, file row or upload record is left (cleanup after a refused upload may finish just after the reply). */
+export async function nothingLeft(t: TestApp): Promise<void> {
+  for (let i = 0; i < 250 && ((await storedKeys(t)).length > 0 || (await countRows(t, 'file_uploads')) > 0); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual(await storedKeys(t), []);
+  assert.equal(await countRows(t, 'files'), 0);
+  assert.equal(await countRows(t, 'file_uploads'), 0);
 }
 
 export function sha256(data: Uint8Array): string {
