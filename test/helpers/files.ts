@@ -1,6 +1,6 @@
-import assert from 'node:assert/strict';
 // Helpers for the files tests: calls and participants made directly in SQL (so the
 // tests do not depend on the rooms code), multipart uploads over real HTTP.
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { TestApp } from './app.ts';
 
