@@ -19,7 +19,7 @@ export interface Config {
   publicBaseUrl: string;
   trustProxy: boolean;
   shutdownTimeoutMs: number;
-  database: { url: string | null; poolMax: number; migrateOnStart: boolean };
+  database: { url: string | null; poolMax: number; migrateOnStart: boolean; statementCache: boolean };
   auth: {
     jwtSecret: string;
     usingDevSecret: boolean;
@@ -166,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 500),
       migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+      statementCache: bool(env, 'DATABASE_STATEMENT_CACHE', true),
     },
     auth: {
       jwtSecret,

@@ -44,6 +44,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       url: config.database.url,
       dataDir: config.dataDir,
       poolMax: config.database.poolMax,
+      statementCache: config.database.statementCache,
       logger,
     }));
   const closers: Array<() => Promise<unknown>> = [];

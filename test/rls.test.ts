@@ -111,6 +111,35 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(rows[0].n, 0, 'user_profiles');
     });
 
+    it('a statement prepared under one user answers for whoever runs it next', async () => {
+      // Same text, same connection pool, users alternating: past the fifth run PostgreSQL
+      // may switch to a cached generic plan, which must still read the current scope.
+      const text = 'SELECT call_id FROM calls WHERE $1::int = 1 ORDER BY call_id';
+      const expected = new Map<string | null, string[]>([
+        [A, [CALL_A, CALL_B_PUBLIC].sort()],
+        [B, [CALL_B, CALL_B_PUBLIC].sort()],
+        [C, [CALL_A, CALL_B, CALL_B_PUBLIC].sort()], // invited to both, and B's is public
+        [null, []],
+      ]);
+      for (let round = 0; round < 8; round++) {
+        for (const [user, ids] of expected) {
+          const { rows } = await t.db.asUser(user, (sql) => sql.query<{ call_id: string }>(text, [1]));
+          assert.deepEqual(rows.map((r) => r.call_id), ids, `round ${round}, user ${user}`);
+        }
+      }
+      if (engine === 'postgres') {
+        const rows = await t.db.asUser(A, async (sql) => {
+          await sql.query(text, [1]);
+          return (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', [text])).rows;
+        });
+        assert.equal(rows[0]!.n, 1, 'the statement is prepared on the connection');
+      }
+    });
+
+    it('the scope accepts only a uuid for the user id', async () => {
+      await assert.rejects(t.db.asUser("x', true); SELECT 1; --", async () => 1), /not a uuid/);
+    });
+
     it('public profiles are readable by signed-in users without private columns', async () => {
       const { rows } = await t.db.asUser(A, (sql) => sql.query('SELECT * FROM user_profiles ORDER BY aura_id'));
       assert.equal(rows.length, 3);

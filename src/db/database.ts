@@ -32,6 +32,13 @@ export interface DatabaseOptions {
   poolMax: number;
   logger: Logger;
   statementTimeoutMs?: number;
+  /**
+   * Prepare parameterised statements once per connection and reuse them (default true
+   * on PostgreSQL). Turn off behind a transaction-mode pooler that cannot carry
+   * prepared statements (PgBouncer before 1.21). Always off on PGlite, whose one
+   * backend outlives the socket connections that would track them.
+   */
+  statementCache?: boolean;
 }
 
 // pg returns int8 and numeric as strings by default; counts and sizes here fit in
@@ -39,14 +46,61 @@ export interface DatabaseOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
-/** One transaction on one pooled connection; `setup` runs right after BEGIN. */
-async function transaction<T>(pool: pg.Pool, setup: ((c: pg.PoolClient) => Promise<unknown>) | null, fn: (sql: Sql) => Promise<T>): Promise<T> {
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * BEGIN and the RLS scope in one round trip: a simple-protocol query of two statements.
+ * That protocol takes no parameters, so the values are inlined, and only values that
+ * cannot carry SQL are accepted: a constant role, a uuid checked here, an integer.
+ */
+export function scopedBegin(userId: string | null, timeoutMs: number): string {
+  if (userId !== null && !UUID_TEXT.test(userId)) throw new Error('asUser: the user id is not a uuid');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new Error('asUser: bad statement timeout');
+  return `BEGIN; SELECT set_config('role', '${APP_ROLE}', true), set_config('app.user_id', '${userId ?? ''}', true), set_config('statement_timeout', '${timeoutMs}', true)`;
+}
+
+/**
+ * Names for parameterised statements, so that each connection parses and plans a
+ * statement once and then only binds and executes it (planning the RLS-expanded list
+ * query costs more than running it). Bounded: past `max` distinct texts, the rest run
+ * unnamed as before.
+ */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly max = 2000) {}
+  nameFor(text: string): string | undefined {
+    let name = this.names.get(text);
+    if (name === undefined && this.names.size < this.max) {
+      name = `auralink_${this.names.size + 1}`;
+      this.names.set(text, name);
+    }
+    return name;
+  }
+  get size(): number {
+    return this.names.size;
+  }
+}
+
+/** The Sql a transaction hands out: queries with parameters go by their statement name. */
+function preparing(client: pg.PoolClient, names: StatementNames | null): Sql {
+  if (!names) return client;
+  const query = (textOrConfig: unknown, values?: unknown[]) => {
+    if (typeof textOrConfig === 'string' && Array.isArray(values) && values.length > 0) {
+      const name = names.nameFor(textOrConfig);
+      if (name) return client.query({ name, text: textOrConfig, values });
+    }
+    return client.query(textOrConfig as string, values);
+  };
+  return { query } as Sql;
+}
+
+/** One transaction on one pooled connection, opened by `begin` (BEGIN plus any scope). */
+async function transaction<T>(pool: pg.Pool, begin: string, names: StatementNames | null, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('BEGIN');
-    if (setup) await setup(client);
-    const result = await fn(client);
+    await client.query(begin);
+    const result = await fn(preparing(client, names));
     await client.query('COMMIT');
     return result;
   } catch (err) {
@@ -77,24 +131,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   });
   // A connection dropped by a restarting server must not crash the process.
   pool.on('error', (err) => opts.logger.warn({ err }, 'idle database connection failed'));
-  const timeout = String(opts.statementTimeoutMs ?? 15_000);
+  const timeout = opts.statementTimeoutMs ?? 15_000;
+  const names = !embedded && opts.statementCache !== false ? new StatementNames() : null;
 
   const db: Database = {
     engine: embedded ? 'pglite' : 'postgres',
     pool,
     embedded,
-    asUser(userId, fn) {
-      // Bound parameters, transaction-local: nothing leaks to the next user of the connection.
-      const scope = (c: pg.PoolClient) =>
-        c.query(
-          `SELECT set_config('role', $1, true), set_config('app.user_id', $2, true),
-                  set_config('statement_timeout', $3, true)`,
-          [APP_ROLE, userId ?? '', timeout],
-        );
-      return transaction(pool, scope, fn);
+    async asUser(userId, fn) {
+      // Transaction-local settings: nothing leaks to the next user of the connection.
+      return transaction(pool, scopedBegin(userId, timeout), names, fn);
     },
     privileged(fn) {
-      return transaction(pool, null, fn);
+      return transaction(pool, 'BEGIN', names, fn);
     },
     async ping() {
       await pool.query('SELECT 1');
