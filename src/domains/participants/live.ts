@@ -39,14 +39,12 @@ const summary = (r: repo.ParticipantRow) => ({
  * (a reconnect that replaced its session) or from the identity itself.
  */
 async function sessionRow(sql: Sql, callId: string, p: SessionSignal): Promise<repo.ParticipantRow> {
-  const bySid = await repo.findBySid(sql, callId, p.sid);
+  const { bySid, seat, latest: previous } = await repo.sessionCandidates(sql, callId, p.sid, p.identity);
   if (bySid) return bySid;
-  const seat = await repo.findUnclaimedSeat(sql, callId, p.identity);
   if (seat) {
     await repo.claimSeat(sql, seat.participant_id, p.sid);
     return { ...seat, participant_sid: p.sid };
   }
-  const previous = await repo.latestForIdentity(sql, callId, p.identity);
   const role: Role = previous?.role ?? 'participant';
   return repo.insertSession(sql, {
     callId,

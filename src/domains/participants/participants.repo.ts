@@ -32,16 +32,6 @@ const COLUMNS = `participant_id, call_id, user_id, identity, participant_sid, di
   left_at, duration_seconds, audio_enabled, video_enabled, screen_sharing, avg_quality_score, packet_loss_percent,
   avg_latency_ms, connection_type, disconnect_reason`;
 
-/** Connected sessions of other identities: the seats taken right now. */
-export async function countConnectedOthers(sql: Sql, callId: string, identity: string): Promise<number> {
-  const { rows } = await sql.query<{ n: number }>(
-    `SELECT count(DISTINCT identity)::int AS n FROM call_participants
-      WHERE call_id = $1 AND status = 'connected' AND identity <> $2`,
-    [callId, identity],
-  );
-  return rows[0]!.n;
-}
-
 export interface Seat {
   callId: string;
   userId: string | null;
@@ -77,32 +67,34 @@ export async function listForCall(sql: Sql, callId: string): Promise<Participant
   return rows;
 }
 
-export async function findBySid(sql: Sql, callId: string, sid: string): Promise<ParticipantRow | null> {
-  const { rows } = await sql.query<ParticipantRow>(
-    `SELECT ${COLUMNS} FROM call_participants WHERE call_id = $1 AND participant_sid = $2`,
-    [callId, sid],
-  );
-  return rows[0] ?? null;
+export interface SessionCandidates {
+  /** The row of this session (by sid). */
+  bySid: ParticipantRow | null;
+  /** A seat handed out for this identity that no session has taken yet (or that a room end closed untaken). */
+  seat: ParticipantRow | null;
+  /** The latest row of the identity: who a new session of that identity is (role, user). */
+  latest: ParticipantRow | null;
 }
 
-/** A seat handed out for this identity that no session has taken yet (or that a room end closed untaken). */
-export async function findUnclaimedSeat(sql: Sql, callId: string, identity: string): Promise<ParticipantRow | null> {
-  const { rows } = await sql.query<ParticipantRow>(
-    `SELECT ${COLUMNS} FROM call_participants
-      WHERE call_id = $1 AND identity = $2 AND participant_sid IS NULL AND joined_at IS NULL
-      ORDER BY created_at DESC LIMIT 1`,
-    [callId, identity],
+/** The three rows a LiveKit session may map to, in one round trip. */
+export async function sessionCandidates(sql: Sql, callId: string, sid: string, identity: string): Promise<SessionCandidates> {
+  const { rows } = await sql.query<ParticipantRow & { kind: number }>(
+    `(SELECT 1 AS kind, ${COLUMNS} FROM call_participants WHERE call_id = $1 AND participant_sid = $2 LIMIT 1)
+     UNION ALL
+     (SELECT 2, ${COLUMNS} FROM call_participants
+       WHERE call_id = $1 AND identity = $3 AND participant_sid IS NULL AND joined_at IS NULL
+       ORDER BY created_at DESC LIMIT 1)
+     UNION ALL
+     (SELECT 3, ${COLUMNS} FROM call_participants WHERE call_id = $1 AND identity = $3 ORDER BY created_at DESC LIMIT 1)`,
+    [callId, sid, identity],
   );
-  return rows[0] ?? null;
-}
-
-/** The latest row of an identity in a call: who a new session of that identity is (role, user). */
-export async function latestForIdentity(sql: Sql, callId: string, identity: string): Promise<ParticipantRow | null> {
-  const { rows } = await sql.query<ParticipantRow>(
-    `SELECT ${COLUMNS} FROM call_participants WHERE call_id = $1 AND identity = $2 ORDER BY created_at DESC LIMIT 1`,
-    [callId, identity],
-  );
-  return rows[0] ?? null;
+  const of = (kind: number) => {
+    const row = rows.find((r) => r.kind === kind);
+    if (!row) return null;
+    const { kind: _, ...rest } = row;
+    return rest;
+  };
+  return { bySid: of(1), seat: of(2), latest: of(3) };
 }
 
 export async function claimSeat(sql: Sql, participantId: string, sid: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import type { Sql } from '../../db/database.ts';
 import { AppError, notFound } from '../../errors.ts';
 import * as participants from '../participants/participants.repo.ts';
-import { lockCallShared } from './rooms.repo.ts';
+import { joinState, lockCallShared } from './rooms.repo.ts';
 
 export interface Joiner {
   /** The signed-in user, or null for a guest. */
@@ -56,19 +56,13 @@ export interface JoinDeps {
  */
 export async function grantJoin(sql: Sql, deps: JoinDeps, callId: string, joiner: Joiner): Promise<JoinToken> {
   await lockCallShared(sql, callId);
-  const { rows } = await sql.query<{
-    room_name: string;
-    status: string;
-    max_participants: number;
-    screen_sharing_enabled: boolean;
-  }>(`SELECT room_name, status, max_participants, screen_sharing_enabled FROM calls WHERE call_id = $1`, [callId]);
-  const call = rows[0];
+  // Read after the lock is held (a fresh snapshot): the call's state and its seats.
+  const call = await joinState(sql, callId, joiner.identity);
   if (!call) throw notFound('Room');
   if (call.status === 'ended' || call.status === 'failed') {
     throw new AppError('CALL_ENDED', 'The call has ended');
   }
-  const taken = await participants.countConnectedOthers(sql, callId, joiner.identity);
-  if (taken >= call.max_participants) {
+  if (call.taken >= call.max_participants) {
     throw new AppError('ROOM_FULL', 'The room is full', { max_participants: call.max_participants });
   }
   const seat = await participants.upsertWaiting(sql, {

@@ -149,6 +149,27 @@ export async function lockCallShared(sql: Sql, callId: string): Promise<void> {
   await sql.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended('call:' || $1::text, 0))`, [callId]);
 }
 
+export interface JoinState {
+  room_name: string;
+  status: CallStatus;
+  max_participants: number;
+  screen_sharing_enabled: boolean;
+  /** Connected sessions of identities other than the joiner's. */
+  taken: number;
+}
+
+/** What a grant decides on, in one statement; null when the call is not visible. */
+export async function joinState(sql: Sql, callId: string, identity: string): Promise<JoinState | null> {
+  const { rows } = await sql.query<JoinState>(
+    `SELECT c.room_name, c.status, c.max_participants, c.screen_sharing_enabled,
+            (SELECT count(DISTINCT p.identity)::int FROM call_participants p
+              WHERE p.call_id = c.call_id AND p.status = 'connected' AND p.identity <> $2) AS taken
+       FROM calls c WHERE c.call_id = $1`,
+    [callId, identity],
+  );
+  return rows[0] ?? null;
+}
+
 export interface LiveCall {
   call_id: string;
   room_id: string | null;
@@ -192,6 +213,8 @@ export async function markStarted(sql: Sql, callId: string, at: Date): Promise<b
             duration_seconds = CASE WHEN c.ended_at IS NULL THEN c.duration_seconds
               ELSE greatest(0, floor(extract(epoch FROM c.ended_at - least(coalesce(c.started_at, $2), $2))))::int END
        FROM old WHERE c.call_id = old.call_id
+        -- nothing to write (the usual case once the call runs): no new row version
+        AND (c.status = 'waiting' OR c.started_at IS NULL OR c.started_at > $2)
      RETURNING old.was = 'waiting' AS became_active`,
     [callId, at],
   );

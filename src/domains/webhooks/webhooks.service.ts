@@ -66,16 +66,20 @@ export class WebhooksService {
     if (!event.id || !event.event) throw validation('Webhook event needs an id and an event name');
     const roomName = event.room?.name ?? null;
     const outcome = await this.db.privileged(async (sql) => {
-      const { rowCount } = await sql.query(
-        `INSERT INTO webhook_events (event_id, event, room_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      // Recording the id and finding the room in one round trip.
+      const { rows } = await sql.query<{ fresh: boolean; call_id: string | null }>(
+        `WITH ins AS (INSERT INTO webhook_events (event_id, event, room_name) VALUES ($1, $2, $3)
+                      ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT EXISTS (SELECT 1 FROM ins) AS fresh,
+                (SELECT call_id FROM calls WHERE room_name = $3) AS call_id`,
         [event.id, event.event, roomName],
       );
-      if (rowCount === 0) return 'duplicate' as const;
+      const { fresh, call_id: callId } = rows[0]!;
+      if (!fresh) return 'duplicate' as const;
       if (!roomName) return 'ignored' as const;
-      const call = await rooms.findLiveCall(sql, roomName);
-      if (!call) return 'unknown_room' as const;
-      await rooms.lockCall(sql, call.call_id);
-      // Re-read under the lock: another delivery may have just ended the call.
+      if (!callId) return 'unknown_room' as const;
+      await rooms.lockCall(sql, callId);
+      // Read under the lock: another delivery may have just ended the call.
       const locked = (await rooms.findLiveCall(sql, roomName))!;
       return this.apply(sql, locked, event);
     });
