@@ -139,6 +139,16 @@ async function copyLines(client: pg.Client, target: string, lines: Iterable<stri
   await pipeline(Readable.from((function* () { for (const l of lines) yield `${l}\n`; })()), sink);
 }
 
+async function isComplete(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(`SELECT 1 FROM pg_tables WHERE tablename = 'bench_meta'`)).rowCount === 1;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function generate(scale: string, opts: { force?: boolean; log?: (m: string) => void } = {}) {
   const total = SCALES[scale] ?? Number(scale);
   if (!Number.isInteger(total) || total < 10) throw new Error(`unknown scale ${scale} (use 10k, 1m or 10m)`);
@@ -147,7 +157,9 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  if (exists && !opts.force) {
+  // bench_meta is written last: without it the database is a load that was cut short.
+  const complete = exists && (await isComplete(benchDatabaseUrl(scale)));
+  if (complete && !opts.force) {
     await admin.end();
     log(`${name} exists (use --force to regenerate)`);
     return { database: name, url: benchDatabaseUrl(scale), generated: false };
@@ -168,6 +180,17 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   // Bulk load: triggers and FK checks off for this session (the rows are generated
   // consistent, denormalised columns included); ANALYZE afterwards.
   await client.query(`SET session_replication_role = replica`);
+  await client.query(`SET synchronous_commit = off`);
+  // Secondary indexes are built once after the load (much faster than row by row);
+  // the ones that back a primary key or unique constraint stay.
+  const { rows: secondary } = await client.query<{ name: string; def: string }>(
+    `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+       FROM pg_index i
+      WHERE i.indrelid = ANY ($1::regclass[])
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
+    [['calls', 'call_participants', 'files', 'quality_metrics', 'call_members']],
+  );
+  for (const ix of secondary) await client.query(`DROP INDEX ${ix.name}`);
   const random = rng(0xa11ce + total);
   const pick = zipf(USERS, ZIPF_S, random);
   const users = Array.from({ length: USERS }, (_, i) =>
@@ -187,6 +210,9 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   await client.query(`SET session_replication_role = DEFAULT`);
   // What triggers maintain during normal writes, rebuilt once after the bulk load.
   await client.query('SELECT app.rebuild_call_members()');
+  log(`  building ${secondary.length} indexes`);
+  await client.query(`SET maintenance_work_mem = '512MB'`);
+  for (const ix of secondary) await client.query(ix.def);
   await client.query(`CREATE TABLE bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)`);
   await client.query(`INSERT INTO bench_meta VALUES ('dataset', $1)`, [
     JSON.stringify({ scale, counts, zipf_s: ZIPF_S, seconds: (Date.now() - started) / 1000, generated_at: new Date().toISOString() }),

@@ -181,15 +181,25 @@ async function otherScenarios(scale: string, out: Measured[], log: (m: string) =
     out.push(await cannon(svc, { name: 'call participants', scale, connections: CONNECTIONS, duration: DURATION,
       next: () => { const p = pick(pairs); return { path: `/api/v1/calls/${p.call_id}/participants`, headers: auth(p.rank) }; } }));
 
-    // Token minting: 20 live rooms of 20 users (LiveKit not configured: records only; the JWT is minted locally either way).
+    // Token minting: 20 live rooms, each inviting the 100 busiest users; a random one of
+    // them asks for a token to a random room (LiveKit not configured: records only; the
+    // JWT is minted locally either way).
     const rooms: Array<{ rank: number; call_id: string; room_name: string }> = [];
+    const invitees = Array.from({ length: HOT_USERS }, (_, i) => userId(i + 1));
     for (let i = 1; i <= 20; i++) {
-      const r = await api(svc, tokens.get(i)!, 'POST', '/rooms', { name: `Bench room ${i}`, max_participants: 1000 });
+      const r = await api(svc, tokens.get(i)!, 'POST', '/rooms', {
+        name: `Bench room ${i}`, max_participants: 1000, invitees: invitees.filter((u) => u !== userId(i)),
+      });
       rooms.push({ rank: i, call_id: r.call_id, room_name: r.room_name });
     }
     log(`[${scale}] token minting`);
     out.push(await cannon(svc, { name: 'token minting', scale, connections: CONNECTIONS, duration: DURATION,
-      next: () => { const r = pick(rooms); return { method: 'POST', path: `/api/v1/rooms/${r.call_id}/token`, headers: { ...auth(r.rank), 'content-type': 'application/json' }, body: '{}' }; } }));
+      note: `${HOT_USERS} users over 20 private rooms that invite them`,
+      next: () => {
+        const r = pick(rooms);
+        const rank = 1 + Math.floor(Math.random() * HOT_USERS);
+        return { method: 'POST', path: `/api/v1/rooms/${r.call_id}/token`, headers: { ...auth(rank), 'content-type': 'application/json' }, body: '{}' };
+      } }));
 
     // Signed webhooks: distinct participant_joined events over the 20 rooms, each sent once.
     const N = Number(opt('webhooks', '10000'));
