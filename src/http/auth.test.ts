@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { loadConfig } from '../config.ts';
-import { createVerifier } from './auth.ts';
+import { createVerifier, VerifiedTokens } from './auth.ts';
 
 const SECRET = 's'.repeat(48);
 const SUB = '0b0f6f43-39c6-4d3c-9a51-0c3b1e7a2f10';
@@ -40,6 +40,33 @@ describe('JWT verification', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode('o'.repeat(48)));
     await rejects(verify(other), /Invalid token/);
+  });
+
+  it('reuses a verified token until it expires, then refuses it', async () => {
+    let now = Date.now();
+    const cached = createVerifier(loadConfig({ SUPABASE_JWT_SECRET: SECRET }), () => now);
+    const token = await hs({}, 60);
+    assert.equal((await cached(token)).id, SUB);
+    assert.equal((await cached(token)).id, SUB, 'a second use is answered from the cache');
+    now += 120_000; // past exp and the clock tolerance
+    await rejects(cached(token), /expired/);
+    await rejects(cached(token), /expired/); // and jose agrees once the entry is gone
+  });
+
+  it('keeps a bounded cache and verifies entries afresh after a while', () => {
+    const cache = new VerifiedTokens(2, 1000);
+    const user = (exp: number) => ({ id: SUB, email: null, auraId: null, displayName: null, username: null, claims: { exp } });
+    const t0 = 1_700_000_000_000;
+    const exp = t0 / 1000 + 3600;
+    cache.set('a', user(exp), t0);
+    cache.set('b', user(exp), t0);
+    cache.set('c', user(exp), t0);
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get('a', t0), undefined, 'the oldest entry made room');
+    assert.equal(cache.get('c', t0)?.id, SUB);
+    assert.equal(cache.get('c', t0 + 1001), undefined, 'past the re-verify window the token is verified again');
+    cache.set('d', { ...user(exp), claims: {} }, t0);
+    assert.equal(cache.get('d', t0), undefined, 'a token without exp is never cached');
   });
 
   it('refuses alg none and a non-UUID subject', async () => {

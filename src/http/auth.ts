@@ -36,19 +36,62 @@ export function toAuthUser(payload: JWTPayload): AuthUser {
   };
 }
 
-export function createVerifier(config: Config): Verifier {
+const CLOCK_TOLERANCE_S = 5;
+
+/**
+ * Tokens already verified, so that a client's every request does not pay for the
+ * signature again. Keyed by the whole token (the exact bytes that were verified);
+ * expiry is checked on every use, and an entry is verified afresh after `reverifyMs`
+ * (a key removed from the JWKS stops its tokens within that time). Bounded: the
+ * oldest entry goes when full.
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { user: AuthUser; exp: number; at: number }>();
+  constructor(
+    private readonly max = 10_000,
+    private readonly reverifyMs = 60_000,
+  ) {}
+
+  /** The cached user; throws when the token has expired since; undefined when it must be verified. */
+  get(token: string, nowMs: number): AuthUser | undefined {
+    const e = this.entries.get(token);
+    if (!e) return undefined;
+    if (Math.floor(nowMs / 1000) - CLOCK_TOLERANCE_S >= e.exp) {
+      this.entries.delete(token);
+      throw unauthorized('Token expired');
+    }
+    if (nowMs - e.at > this.reverifyMs) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return e.user;
+  }
+
+  set(token: string, user: AuthUser, nowMs: number): void {
+    if (typeof user.claims.exp !== 'number') return;
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { user, exp: user.claims.exp, at: nowMs });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export function createVerifier(config: Config, clock: () => number = Date.now): Verifier {
   // In production the development secret never verifies anything (JWKS-only setups).
   const hsKey =
     config.isProduction && config.auth.usingDevSecret ? null : new TextEncoder().encode(config.auth.jwtSecret);
   const jwks = config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : null;
   const common = {
     requiredClaims: ['exp', 'sub'],
-    clockTolerance: 5,
+    clockTolerance: CLOCK_TOLERANCE_S,
     ...(config.auth.audience ? { audience: config.auth.audience } : {}),
     ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),
   };
 
-  return async (token: string) => {
+  const verified = new VerifiedTokens();
+  const verifyOnce = async (token: string): Promise<AuthUser> => {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
@@ -57,11 +100,11 @@ export function createVerifier(config: Config): Verifier {
     }
     try {
       if (alg === 'HS256' && hsKey) {
-        const { payload } = await jwtVerify(token, hsKey, { ...common, algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, hsKey, { ...common, currentDate: new Date(clock()), algorithms: ['HS256'] });
         return toAuthUser(payload);
       }
       if (alg && ASYMMETRIC.includes(alg) && jwks) {
-        const { payload } = await jwtVerify(token, jwks, { ...common, algorithms: ASYMMETRIC });
+        const { payload } = await jwtVerify(token, jwks, { ...common, currentDate: new Date(clock()), algorithms: ASYMMETRIC });
         return toAuthUser(payload);
       }
     } catch (err) {
@@ -70,6 +113,13 @@ export function createVerifier(config: Config): Verifier {
       throw unauthorized('Invalid token');
     }
     throw unauthorized('Token algorithm not accepted');
+  };
+  return async (token: string) => {
+    const cached = verified.get(token, clock());
+    if (cached) return cached;
+    const user = await verifyOnce(token);
+    verified.set(token, user, clock());
+    return user;
   };
 }
 
