@@ -170,7 +170,7 @@ export async function pgbench(opts: { url: string; script: string; clients: numb
   fs.writeFileSync(file, opts.script);
   const u = new URL(opts.url);
   const args = ['-n', '-M', 'prepared', '-f', file, '-c', String(opts.clients), '-j', '2', '-T', String(opts.seconds),
-    '-l', `--log-prefix=${path.join(dir, 'log')}`, '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'),
+    '-l', `--log-prefix=${path.join(dir, 'log')}`, '-h', u.searchParams.get('host') ?? u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'),
     u.pathname.slice(1)];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });

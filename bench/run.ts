@@ -40,6 +40,10 @@ const S3 = {
   secretAccessKey: process.env.TEST_S3_SECRET_KEY ?? 'auralink-test-minio-secret-0123',
 };
 const BUCKET = 'auralink-bench';
+// `--pg-socket /var/run/postgresql`: the service and pgbench both reach PostgreSQL through
+// its unix socket instead of loopback TCP (what a co-located database would use).
+const PG_SOCKET = opt('pg-socket', '');
+const dbUrl = (scale: string) => (PG_SOCKET ? `${benchDatabaseUrl(scale)}?host=${encodeURIComponent(PG_SOCKET)}` : benchDatabaseUrl(scale));
 const LK = { key: 'auralink-bench-key', secret: 'auralink-bench-livekit-secret-0123456789abcdef' };
 
 async function existingScales(): Promise<string[]> {
@@ -72,8 +76,10 @@ async function listCallsSql(after: { created: string; id: string } | null): Prom
 function pgbenchScript(sql: string, fixedUser: number | null): string {
   return [
     fixedUser === null ? `\\set i random(1, ${LIST_USERS})` : `\\set i ${fixedUser}`,
+    // The settings Database.asUser() makes before the query. The service sends BEGIN and
+    // them as one simple-protocol message; pgbench's prepared mode cannot combine
+    // statements, so here they are two round trips (the baseline pays one more).
     'BEGIN;',
-    // Exactly what Database.asUser() sends before the query.
     `SELECT set_config('role', 'auralink_app', true), set_config('app.user_id', '00000000-0000-4000-8000-' || lpad(:i::text, 12, '0'), true), set_config('statement_timeout', '15000', true);`,
     `${sql.replace(/\s+/g, ' ').trim()};`,
     'COMMIT;',
@@ -112,7 +118,7 @@ async function api(svc: Service, token: string | null, method: string, url: stri
 
 function serviceEnv(scale: string): Record<string, string> {
   return {
-    DATABASE_URL: benchDatabaseUrl(scale),
+    DATABASE_URL: dbUrl(scale),
     DATABASE_POOL_MAX: String(POOL),
     // Migrations added since the dataset was generated apply at start (under the runner's lock).
     MIGRATE_ON_START: 'true',
@@ -144,7 +150,7 @@ async function listScenarios(scale: string, out: Measured[], log: (m: string) =>
     out.push(await cannon(svc, { name: 'list calls (first page)', scale, connections: CONNECTIONS, duration: DURATION, next: first, note: LIST_USERS === 10000 ? 'any of the 10k users' : `${LIST_USERS} busiest users` }));
     log(`[${scale}] pgbench list calls, first page`);
     const sqlFirst = await listCallsSql(null);
-    out.push(await pgbench({ url, script: pgbenchScript(sqlFirst, null), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (first page)', scale }));
+    out.push(await pgbench({ url: dbUrl(scale), script: pgbenchScript(sqlFirst, null), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (first page)', scale }));
 
     const deep = await deepCursor(url, DEEP_RANK);
     if (deep) {
@@ -153,7 +159,7 @@ async function listScenarios(scale: string, out: Measured[], log: (m: string) =>
       log(`[${scale}] list calls, deep cursor (offset ${deep.offset})`);
       out.push(await cannon(svc, { name: 'list calls (deep cursor)', scale, connections: CONNECTIONS, duration: DURATION,
         next: () => ({ path: `/api/v1/calls?limit=20&cursor=${cursor}`, headers: { authorization: `Bearer ${t1}` } }), note: `user of rank ${DEEP_RANK}, ${deep.offset} of ${deep.total} rows deep` }));
-      out.push(await pgbench({ url, script: pgbenchScript(await listCallsSql({ created: deep.created, id: deep.id }), DEEP_RANK), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (deep cursor)', scale }));
+      out.push(await pgbench({ url: dbUrl(scale), script: pgbenchScript(await listCallsSql({ created: deep.created, id: deep.id }), DEEP_RANK), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (deep cursor)', scale }));
     }
   } finally {
     await svc.stop();
@@ -331,7 +337,7 @@ async function main() {
   const report = {
     started_at: started.toISOString(),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memory_gb: Math.round(os.totalmem() / 2 ** 30), loadavg_at_start: os.loadavg(), node: process.version, postgres: pgVersion },
-    settings: { duration_s: DURATION, connections: CONNECTIONS, db_pool: POOL, scales },
+    settings: { duration_s: DURATION, connections: CONNECTIONS, db_pool: POOL, scales, postgres_via: PG_SOCKET ? `unix socket ${PG_SOCKET}` : 'tcp' },
     results,
     targets: evaluateTargets(results, scales),
   };
