@@ -104,11 +104,13 @@ async function transaction<T>(pool: pg.Pool, begin: string, names: StatementName
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    broken = isConnectionError(err);
+    // A connection that failed mid-transaction is discarded, never reused; so is one
+    // whose prepared statements outlived a schema change made by another instance's
+    // migration (PostgreSQL refuses them: "cached plan must not change result type").
+    broken = isConnectionError(err) || (names !== null && (err as { code?: string }).code === '0A000');
     if (!broken) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    // A connection that failed mid-transaction is discarded, never reused.
     client.release(broken);
   }
 }
