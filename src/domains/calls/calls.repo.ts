@@ -1,6 +1,7 @@
 // SQL of the call history. Runs as the user: RLS already hides calls the user may
 // not see; these queries narrow further to calls the user created or took part in.
 import type { Sql } from '../../db/database.ts';
+import { Params } from '../../db/params.ts';
 
 export interface CallRow {
   call_id: string;
@@ -46,17 +47,20 @@ export interface CallFilter {
 export async function list(sql: Sql, f: CallFilter): Promise<CallRow[]> {
   // Driven by the user's own history index, newest first: reads about `limit` rows
   // however many calls exist (status and type filters skip within those rows).
+  const p = new Params(f.userId);
+  p.where(f.status, () => `c.status = ${p.add(f.status)}`)
+    .where(f.callType, () => `c.call_type = ${p.add(f.callType)}`)
+    .where(f.from, () => `m.call_created_at >= ${p.add(f.from)}::timestamptz`)
+    .where(f.to, () => `m.call_created_at < ${p.add(f.to)}::timestamptz`)
+    .where(f.after, () => `(m.call_created_at, m.call_id) < (${p.add(f.after!.created)}::timestamptz, ${p.add(f.after!.id)}::uuid)`);
+  const limit = p.add(f.limit);
   const { rows } = await sql.query<CallRow>(
     `${SELECT}
        JOIN call_members m ON m.call_id = c.call_id AND m.user_id = $1
-      WHERE ($2::text IS NULL OR c.status = $2)
-        AND ($3::text IS NULL OR c.call_type = $3)
-        AND ($4::timestamptz IS NULL OR m.call_created_at >= $4)
-        AND ($5::timestamptz IS NULL OR m.call_created_at < $5)
-        AND ($6::timestamptz IS NULL OR (m.call_created_at, m.call_id) < ($6::timestamptz, $7::uuid))
+      WHERE true${p.and()}
       ORDER BY m.call_created_at DESC, m.call_id DESC
-      LIMIT $8`,
-    [f.userId, f.status, f.callType, f.from, f.to, f.after?.created ?? null, f.after?.id ?? null, f.limit],
+      LIMIT ${limit}`,
+    p.values,
   );
   return rows;
 }

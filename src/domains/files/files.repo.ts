@@ -2,6 +2,7 @@
 // RLS scope (asUser); the bookkeeping tables (uploads in flight, deletion and scan
 // queues) are reached only through privileged transactions or the triggers of 003.
 import type { Sql } from '../../db/database.ts';
+import { Params } from '../../db/params.ts';
 
 export type AccessLevel = 'public' | 'call_participants' | 'private';
 export type ScanStatus = 'pending' | 'clean' | 'infected' | 'failed' | 'skipped';
@@ -96,12 +97,18 @@ export async function listFiles(
   after: { created_at: string; file_id: string } | null,
   limit: number,
 ): Promise<FileRow[]> {
+  const p = new Params(callId);
+  p.where(
+    after,
+    () => `(created_at, file_id) < (${p.add(after!.created_at)}::timestamptz, ${p.add(after!.file_id)}::uuid)`,
+  );
+  const lim = p.add(limit);
   const { rows } = await sql.query<FileRow>(
     `SELECT ${COLUMNS} FROM files
-      WHERE call_id = $1 AND ($2::timestamptz IS NULL OR (created_at, file_id) < ($2::timestamptz, $3::uuid))
+      WHERE call_id = $1${p.and()}
       ORDER BY created_at DESC, file_id DESC
-      LIMIT $4`,
-    [callId, after?.created_at ?? null, after?.file_id ?? null, limit],
+      LIMIT ${lim}`,
+    p.values,
   );
   return rows;
 }

@@ -2,6 +2,7 @@
 // requester may be anonymous); the creator lists and decides under RLS; the
 // requester's poll runs privileged, with the request secret in every WHERE.
 import type { Sql } from '../../db/database.ts';
+import { Params } from '../../db/params.ts';
 
 export interface RequestRow {
   request_id: string;
@@ -56,12 +57,17 @@ export async function list(
     denied: "status = 'denied'",
     all: 'true',
   }[f.status];
+  const p = new Params(f.callId);
+  p.where(
+    f.after,
+    () => `(created_at, request_id) < (${p.add(f.after!.created_key)}::timestamptz, ${p.add(f.after!.request_id)}::uuid)`,
+  );
+  const limit = p.add(f.limit + 1);
   const { rows } = await sql.query<RequestRow>(
     `SELECT ${COLUMNS} FROM join_requests
-      WHERE call_id = $1 AND ${cond}
-        AND ($2::timestamptz IS NULL OR (created_at, request_id) < ($2, $3::uuid))
-      ORDER BY created_at DESC, request_id DESC LIMIT $4`,
-    [f.callId, f.after?.created_key ?? null, f.after?.request_id ?? null, f.limit + 1],
+      WHERE call_id = $1 AND ${cond}${p.and()}
+      ORDER BY created_at DESC, request_id DESC LIMIT ${limit}`,
+    p.values,
   );
   return rows;
 }

@@ -2,6 +2,7 @@
 // RLS scope; the public /join paths use the SECURITY DEFINER functions of
 // migration 004, or the privileged transaction that admits a joiner.
 import type { Sql } from '../../db/database.ts';
+import { Params } from '../../db/params.ts';
 
 export interface LinkRow {
   link_id: string;
@@ -76,12 +77,15 @@ export async function list(
   sql: Sql,
   f: { callId?: string; after: { created_key: string; link_id: string } | null; limit: number },
 ): Promise<LinkRow[]> {
+  const p = new Params();
+  p.where(f.callId, () => `call_id = ${p.add(f.callId)}::uuid`)
+    .where(f.after, () => `(created_at, link_id) < (${p.add(f.after!.created_key)}::timestamptz, ${p.add(f.after!.link_id)}::uuid)`);
+  const limit = p.add(f.limit + 1);
   const { rows } = await sql.query<LinkRow>(
     `SELECT ${COLUMNS} FROM shareable_links
-      WHERE ($1::uuid IS NULL OR call_id = $1)
-        AND ($2::timestamptz IS NULL OR (created_at, link_id) < ($2, $3::uuid))
-      ORDER BY created_at DESC, link_id DESC LIMIT $4`,
-    [f.callId ?? null, f.after?.created_key ?? null, f.after?.link_id ?? null, f.limit + 1],
+      WHERE true${p.and()}
+      ORDER BY created_at DESC, link_id DESC LIMIT ${limit}`,
+    p.values,
   );
   return rows;
 }

@@ -1,6 +1,7 @@
 // All SQL of rooms (a room and its call are one row of calls). Runs in the caller's
 // scope: as the user for requests (RLS decides what exists), privileged for guests.
 import type { Sql } from '../../db/database.ts';
+import { Params } from '../../db/params.ts';
 
 export type CallStatus = 'waiting' | 'active' | 'ended' | 'failed';
 
@@ -102,15 +103,17 @@ export interface ListRoomsQuery {
 
 /** Rooms the user created, was invited to or took part in, newest first. */
 export async function listForMember(sql: Sql, q: ListRoomsQuery): Promise<RoomRow[]> {
+  const p = new Params(q.userId);
+  p.where(q.statuses, () => `c.status = ANY(${p.add(q.statuses)}::text[])`)
+    .where(q.after, () => `(c.created_at, c.call_id) < (${p.add(q.after!.created)}::timestamptz, ${p.add(q.after!.id)}::uuid)`);
+  const limit = p.add(q.limit);
   const { rows } = await sql.query<RoomRow>(
     `SELECT ${ROOM_COLUMNS} FROM calls c
       WHERE c.call_id IN (SELECT m.call_id FROM call_members m WHERE m.user_id = $1
-                          UNION ALL SELECT i.call_id FROM call_invitees i WHERE i.user_id = $1)
-        AND ($2::text[] IS NULL OR c.status = ANY($2::text[]))
-        AND ($3::timestamptz IS NULL OR (c.created_at, c.call_id) < ($3::timestamptz, $4::uuid))
+                          UNION ALL SELECT i.call_id FROM call_invitees i WHERE i.user_id = $1)${p.and()}
       ORDER BY c.created_at DESC, c.call_id DESC
-      LIMIT $5`,
-    [q.userId, q.statuses, q.after?.created ?? null, q.after?.id ?? null, q.limit],
+      LIMIT ${limit}`,
+    p.values,
   );
   return rows;
 }
