@@ -65,7 +65,7 @@ export function scopedBegin(userId: string | null, timeoutMs: number): string {
  * query costs more than running it). Bounded: past `max` distinct texts, the rest run
  * unnamed as before.
  */
-export class StatementNames {
+class StatementNames {
   private readonly names = new Map<string, string>();
   constructor(private readonly max = 2000) {}
   nameFor(text: string): string | undefined {
@@ -75,9 +75,6 @@ export class StatementNames {
       this.names.set(text, name);
     }
     return name;
-  }
-  get size(): number {
-    return this.names.size;
   }
 }
 
