@@ -3,8 +3,10 @@
 // not expand globs itself). `--unit` runs only the tests beside the code in src/.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
+const inCI = /^(1|true)$/i.test(process.env.CI ?? '');
 const unitOnly = process.argv.includes('--unit');
 const extra = process.argv.slice(2).filter((a) => a !== '--unit');
 const roots = unitOnly ? ['src'] : ['src', 'test'];
@@ -33,9 +35,51 @@ if (printed.status === 0) {
   }
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// Two reporters: spec for people, and a JSON-lines file from which the closing summary
+// is written (see scripts/test-summary-reporter.mjs for why node's own is not enough).
+const summaryFile = path.join(os.tmpdir(), `auralink-test-summary-${process.pid}.jsonl`);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  [
+    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${path.resolve('scripts/test-summary-reporter.mjs')}`, `--test-reporter-destination=${summaryFile}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...serviceEnv, ...process.env, NODE_ENV: 'test' } },
 );
-process.exit(result.status ?? 1);
+const status = printSummary(summaryFile) && result.status === 0 ? 0 : (result.status || 1);
+process.exit(status);
+
+/** Prints the closing summary; false when it shows a failure (or a skip under CI=true). */
+function printSummary(file) {
+  if (!fs.existsSync(file)) {
+    console.log('\nrun-tests: the test runner wrote no results');
+    return false;
+  }
+  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  fs.rmSync(file, { force: true });
+  const tests = rows.filter((r) => !r.suite);
+  const passed = tests.filter((r) => r.outcome === 'pass' && r.skip === null && !r.todo).length;
+  // A failed suite is counted only when none of its file's tests failed (a hook that
+  // threw), so one failing test is not counted again for each suite around it.
+  const failedTests = tests.filter((r) => r.outcome === 'fail' && !r.todo);
+  const failedFiles = new Set(failedTests.map((r) => r.file));
+  const failedSuites = rows.filter((r) => r.suite && r.outcome === 'fail' && !failedFiles.has(r.file));
+  const failed = failedTests.length + failedSuites.length;
+  const skippedTests = tests.filter((r) => r.skip !== null);
+  // A skipped suite's tests are never reported; the suite itself stands for them.
+  const skippedSuites = rows.filter((r) => r.suite && r.skip !== null);
+  const skipped = skippedTests.length + skippedSuites.length;
+  const rel = (f) => (f ? path.relative(process.cwd(), f.replace(/^file:\/\//, '')) : '?');
+  console.log('\n== summary');
+  for (const r of [...skippedSuites, ...skippedTests]) {
+    console.log(`skipped ${r.suite ? 'suite' : 'test'}: ${rel(r.file)} > ${r.name}${r.skip ? ` (${r.skip})` : ''}`);
+  }
+  for (const r of [...failedSuites, ...failedTests]) console.log(`failed: ${rel(r.file)} > ${r.name}`);
+  const ciSkipFails = inCI && skipped > 0;
+  if (ciSkipFails) console.log('CI=true: a skipped test is a failure here (a service the suite needs is missing?)');
+  if (passed === 0 && failed === 0) console.log('run-tests: no test ran');
+  console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  return failed === 0 && !ciSkipFails && passed > 0;
+}
