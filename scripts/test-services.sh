@@ -12,11 +12,14 @@
 # Services: PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, LiveKit 127.0.0.1:7880
 # (rtc tcp 7881, udp 50000-50200), MinIO 127.0.0.1:19000 (console 19001),
 # clamd 127.0.0.1:3310 + unix socket. PostgreSQL/Redis are only started if down and
-# never stopped. A service already answering on its port is reused.
+# never stopped. A service already answering on its port is reused. Chromium (for the
+# browser tests) is Debian's package, installed with apt: never a browser download.
 #
 # Optional environment:
 #   AURALINK_SERVICES_DIR, AURALINK_CACHE     state dir / binary cache (see below)
 #   AURALINK_TEST_WEBHOOK_URL                 LiveKit webhook target (start restarts LiveKit if it changed)
+#   AURALINK_TEST_BROWSER_WEBHOOK_URL         a second webhook target, for the browser tests' service
+#   AURALINK_CHROMIUM                         chromium binary (default /usr/bin/chromium, Debian's)
 #   AURALINK_LIVEKIT_VERSION                  default v1.13.5 (see LIVEKIT_VERSION below)
 #   AURALINK_LIVEKIT_PORT, AURALINK_LIVEKIT_RTC_TCP_PORT, AURALINK_LIVEKIT_UDP_START/_END,
 #   AURALINK_MINIO_PORT, AURALINK_MINIO_CONSOLE_PORT, AURALINK_CLAMD_PORT
@@ -61,6 +64,9 @@ LIVEKIT_UDP_END="${AURALINK_LIVEKIT_UDP_END:-50200}"
 LIVEKIT_API_KEY="auralink-test-key"
 LIVEKIT_API_SECRET="auralink-test-secret-not-for-production-0123456789"
 LIVEKIT_WEBHOOK_URL="${AURALINK_TEST_WEBHOOK_URL:-http://127.0.0.1:18089/api/v1/webhooks/livekit}"
+# LiveKit posts every event to each URL; one fixed port per test file that needs the
+# webhooks lets those files run at the same time (nobody listening is harmless).
+LIVEKIT_BROWSER_WEBHOOK_URL="${AURALINK_TEST_BROWSER_WEBHOOK_URL:-http://127.0.0.1:18090/api/v1/webhooks/livekit}"
 MINIO_PORT="${AURALINK_MINIO_PORT:-19000}"
 MINIO_CONSOLE_PORT="${AURALINK_MINIO_CONSOLE_PORT:-19001}"
 MINIO_ACCESS_KEY="auralinktest"
@@ -69,6 +75,7 @@ S3_REGION="us-east-1"
 CLAMD_PORT="${AURALINK_CLAMD_PORT:-3310}"
 CLAMD_SOCKET="$STATE_DIR/clamd.sock"
 CLAMAV_DB_DIR="$STATE_DIR/clamav-db"
+CHROMIUM_BIN="${AURALINK_CHROMIUM:-/usr/bin/chromium}"
 
 # bounded waits (seconds)
 WAIT_PG=30
@@ -275,6 +282,23 @@ ensure_clamav_installed() {
 
 clamd_bin() { command -v clamd 2>/dev/null || echo /usr/sbin/clamd; }
 
+# Debian's chromium, driven by playwright-core in the browser tests. Only apt: a browser
+# downloaded by `playwright install` is neither reachable here nor reviewed by Debian.
+ensure_chromium_installed() {
+  chromium_ready && return 0
+  [[ "$CHROMIUM_BIN" == /usr/bin/chromium ]] || { err "chromium: $CHROMIUM_BIN (AURALINK_CHROMIUM) is not executable"; return 1; }
+  local alog="$LOG_DIR/apt-chromium.log"
+  log "installing chromium from Debian apt (log: $alog)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! as_root apt-get install -y chromium >"$alog" 2>&1; then
+    log "apt-get install failed, running apt-get update once and retrying"
+    as_root apt-get update >>"$alog" 2>&1 || true
+    as_root apt-get install -y chromium >>"$alog" 2>&1 ||
+      { err "apt-get install chromium failed"; tail_log "$alog"; return 1; }
+  fi
+  chromium_ready || { err "chromium missing or not starting after install ($CHROMIUM_BIN --version)"; return 1; }
+}
+
 # ---- readiness checks ---------------------------------------------------------
 pg_ready() { pg_isready -q -h "$HOST" -p "$PG_PORT" -t 2 >/dev/null 2>&1; }
 redis_ready() { [[ "$(timeout 3 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
@@ -283,6 +307,7 @@ livekit_ready() {
   [[ "$(http_code "http://$HOST:$LIVEKIT_PORT/" "$body")" == 200 ]] && grep -q '^OK' "$body" 2>/dev/null
 }
 minio_ready() { [[ "$(http_code "http://$HOST:$MINIO_PORT/minio/health/ready")" == 200 ]]; }
+chromium_ready() { [[ -x "$CHROMIUM_BIN" ]] && timeout 20 "$CHROMIUM_BIN" --version >/dev/null 2>&1; }
 clamd_ready() {
   local reply
   # shellcheck disable=SC2016 # expanded by the inner bash
@@ -367,6 +392,7 @@ webhook:
   api_key: $LIVEKIT_API_KEY
   urls:
     - "$LIVEKIT_WEBHOOK_URL"
+    - "$LIVEKIT_BROWSER_WEBHOOK_URL"
 EOF
 }
 
@@ -519,6 +545,7 @@ export TEST_LIVEKIT_URL=ws://$HOST:$LIVEKIT_PORT
 export TEST_LIVEKIT_API_KEY=$LIVEKIT_API_KEY
 export TEST_LIVEKIT_API_SECRET=$LIVEKIT_API_SECRET
 export TEST_LIVEKIT_WEBHOOK_URL=$(printf '%q' "$LIVEKIT_WEBHOOK_URL")
+export TEST_LIVEKIT_BROWSER_WEBHOOK_URL=$(printf '%q' "$LIVEKIT_BROWSER_WEBHOOK_URL")
 export TEST_S3_ENDPOINT=http://$HOST:$MINIO_PORT
 export TEST_S3_ACCESS_KEY=$MINIO_ACCESS_KEY
 export TEST_S3_SECRET_KEY=$MINIO_SECRET_KEY
@@ -526,6 +553,7 @@ export TEST_S3_REGION=$S3_REGION
 export TEST_CLAMD_HOST=$HOST
 export TEST_CLAMD_PORT=$CLAMD_PORT
 export TEST_CLAMD_SOCKET=$(printf '%q' "$CLAMD_SOCKET")
+export TEST_CHROMIUM=$(printf '%q' "$CHROMIUM_BIN")
 EOF
 }
 
@@ -536,6 +564,7 @@ cmd_build() {
   build_livekit || failed+=(livekit)
   build_minio || failed+=(minio)
   ensure_clamav_installed || failed+=(clamav)
+  ensure_chromium_installed || failed+=(chromium)
   ((${#failed[@]} == 0)) || { err "build failed for: ${failed[*]}"; return 1; }
   log "all binaries present"
 }
@@ -545,6 +574,8 @@ cmd_start_locked() {
   log "state dir: $STATE_DIR, binary cache: $BIN_ROOT"
   start_postgres || failed+=(postgres)
   start_redis || failed+=(redis)
+  log "step: chromium"
+  ensure_chromium_installed || failed+=(chromium)
   # launch the slow ones first, then wait for all of them together
   local launched=()
   for svc in livekit minio clamd; do
@@ -586,6 +617,7 @@ cmd_status() {
   status_line livekit livekit_ready "http://$HOST:$LIVEKIT_PORT" "$LIVEKIT_BIN"
   status_line minio minio_ready "http://$HOST:$MINIO_PORT" "$MINIO_BIN"
   status_line clamd clamd_ready "$HOST:$CLAMD_PORT" "$(clamd_bin)"
+  status_line chromium chromium_ready "$CHROMIUM_BIN"
   return "$down"
 }
 
