@@ -43,6 +43,17 @@ describe('config', () => {
     assert.throws(() => loadConfig({ ...real, LIVEKIT_API_KEY: 'devkey' }), /LIVEKIT_API_KEY/);
   });
 
+  it('defaults to the key pair of `livekit-server --dev`, in development only', () => {
+    const dev = loadConfig({});
+    assert.deepEqual([dev.livekit.apiKey, dev.livekit.apiSecret], ['devkey', 'secret']);
+    assert.equal(loadConfig({ LIVEKIT_API_SECRET: 'secret' }).livekit.apiSecret, 'secret');
+    // only the development default itself is exempt from the length rule
+    assert.throws(() => loadConfig({ LIVEKIT_API_SECRET: 'secret2' }), /LIVEKIT_API_SECRET must be at least 32/);
+    const prod = { NODE_ENV: 'production', SUPABASE_JWT_SECRET: 'x'.repeat(40), LIVEKIT_API_KEY: 'prodkey', URL_SIGNING_SECRET: 'z'.repeat(40) };
+    assert.throws(() => loadConfig(prod), /LIVEKIT_API_SECRET is the development default/);
+    assert.throws(() => loadConfig({ ...prod, LIVEKIT_API_SECRET: 'secret' }), /LIVEKIT_API_SECRET is the development default/);
+  });
+
   it('picks S3 when an endpoint is configured', () => {
     const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000/' });
     assert.equal(c.storage.backend, 's3');

@@ -4,7 +4,8 @@ import path from 'node:path';
 
 export const DEV_JWT_SECRET = 'auralink-dev-jwt-secret-change-me-0123456789abcdef';
 export const DEV_LIVEKIT_API_KEY = 'devkey';
-export const DEV_LIVEKIT_API_SECRET = 'auralink-dev-livekit-secret-change-me-0123456789';
+// The key pair `livekit-server --dev` runs with, so a local LiveKit works with no settings.
+export const DEV_LIVEKIT_API_SECRET = 'secret';
 export const DEV_SIGNING_SECRET = 'auralink-dev-url-signing-secret-change-me-01234567';
 
 export type StorageBackend = 'disk' | 's3';
@@ -116,7 +117,8 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 
 function secret(env: Env, name: string, devDefault: string, minLength: number): string {
   const raw = str(env, name) ?? devDefault;
-  if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`);
+  // A development default may be short (LiveKit's --dev secret is 'secret'); production refuses them all below.
+  if (raw !== devDefault && raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`);
   return raw;
 }
 
