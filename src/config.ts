@@ -42,6 +42,8 @@ export interface Config {
     backend: StorageBackend;
     bucket: string;
     endpoint: string | null;
+    /** The variable that chose the endpoint, named in start-up errors. */
+    endpointVariable: 'S3_ENDPOINT' | 'STORAGE_URL' | 'S3_REGION';
     region: string;
     accessKeyId: string | null;
     secretAccessKey: string | null;
@@ -57,29 +59,60 @@ export interface Config {
   quality: { retentionDays: number };
 }
 
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/** Every problem found in one reading of the environment, each naming its variable. */
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${message}`);
+  readonly problems: readonly ConfigProblem[];
+  constructor(variable: string, message: string);
+  constructor(problems: readonly ConfigProblem[]);
+  constructor(first: string | readonly ConfigProblem[], message?: string) {
+    const problems = typeof first === 'string' ? [{ variable: first, message: message ?? '' }] : [...first];
+    super(problems.map((p) => `Invalid configuration: ${p.variable} ${p.message}`).join('\n'));
     this.name = 'ConfigError';
+    this.problems = problems;
+  }
+  /** The first variable named (there is always at least one). */
+  get variable(): string {
+    return this.problems[0]!.variable;
+  }
+  /** One line per problem, for stderr. */
+  lines(): string[] {
+    return this.message.split('\n');
   }
 }
 
-type Env = Record<string, string | undefined>;
+/**
+ * The environment being read, plus the problems found so far. A bad value is noted
+ * and replaced by its default so that reading goes on: an operator sees every
+ * mistake in one start instead of one per restart.
+ */
+class Env {
+  readonly problems: ConfigProblem[] = [];
+  constructor(readonly vars: Record<string, string | undefined>) {}
+  fail<T>(variable: string, message: string, fallback: T): T {
+    this.problems.push({ variable, message });
+    return fallback;
+  }
+  reported(...variables: string[]): boolean {
+    return this.problems.some((p) => variables.includes(p.variable));
+  }
+}
 
 function str(env: Env, name: string): string | null {
-  const v = env[name];
+  const v = env.vars[name];
   return v === undefined || v.trim() === '' ? null : v.trim();
 }
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = str(env, name);
   if (raw === null) return def;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  if (!/^-?\d+$/.test(raw)) return env.fail(name, `must be an integer, got "${raw}"`, def);
   const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max) return env.fail(name, `must be between ${min} and ${max}, got ${n}`, def);
   return n;
 }
 
@@ -88,7 +121,7 @@ function bool(env: Env, name: string, def: boolean): boolean {
   if (raw === null) return def;
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  return env.fail(name, `must be true or false, got "${raw}"`, def);
 }
 
 function url(env: Env, name: string, protocols: string[]): string | null {
@@ -98,10 +131,10 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be a URL, got "${raw}"`);
+    return env.fail(name, `must be a URL, got "${raw}"`, null);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `must use one of ${protocols.join(', ')}`);
+    return env.fail(name, `must use one of ${protocols.join(', ')}`, null);
   }
   return raw.replace(/\/+$/, '');
 }
@@ -110,7 +143,7 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   const raw = str(env, name);
   if (raw === null) return def;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return env.fail(name, `must be one of ${allowed.join(', ')}, got "${raw}"`, def);
   }
   return raw as T;
 }
@@ -118,7 +151,7 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 function secret(env: Env, name: string, devDefault: string, minLength: number): string {
   const raw = str(env, name) ?? devDefault;
   // A development default may be short (LiveKit's --dev secret is 'secret'); production refuses them all below.
-  if (raw !== devDefault && raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`);
+  if (raw !== devDefault && raw.length < minLength) env.fail(name, `must be at least ${minLength} characters`, undefined);
   return raw;
 }
 
@@ -130,11 +163,16 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** Reads and checks every variable; throws one ConfigError listing every problem found. */
+export function loadConfig(vars: Record<string, string | undefined> = process.env): Config {
+  const env = new Env(vars);
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
   const isProduction = nodeEnv === 'production';
   const port = int(env, 'PORT', 8080, 0, 65535);
-  const host = str(env, 'HOST') ?? '0.0.0.0';
+  // Development listens on loopback only: it runs with public development secrets,
+  // so anyone who could reach it could mint tokens. A container needs 0.0.0.0, hence
+  // the production default (a deployment sets HOST to narrow it).
+  const host = str(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1');
   const logLevel = oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
 
@@ -145,11 +183,14 @@ export function loadConfig(env: Env = process.env): Config {
   const signingSecret = secret(env, 'URL_SIGNING_SECRET', DEV_SIGNING_SECRET, 32);
 
   const storageUrl = url(env, 'STORAGE_URL', ['http:', 'https:']);
-  const s3Endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']) ?? storageUrl;
+  const s3EndpointOwn = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  const s3Endpoint = s3EndpointOwn ?? storageUrl;
   const backend = oneOf<StorageBackend>(env, 'STORAGE_BACKEND', ['disk', 's3'], s3Endpoint ? 's3' : 'disk');
   if (backend === 's3' && !s3Endpoint && !str(env, 'S3_REGION')) {
-    throw new ConfigError('S3_ENDPOINT', 'or S3_REGION is required when STORAGE_BACKEND=s3');
+    env.fail('S3_ENDPOINT', 'or S3_REGION is required when STORAGE_BACKEND=s3', undefined);
   }
+  const allowEmbeddedDatabase = bool(env, 'ALLOW_EMBEDDED_DATABASE', false);
+  const allowDiskStorage = bool(env, 'ALLOW_DISK_STORAGE', false);
   const clamdHost = str(env, 'CLAMD_HOST');
   const clamdSocket = str(env, 'CLAMD_SOCKET');
   const corsRaw = str(env, 'CORS_ORIGINS') ?? '*';
@@ -202,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
       backend,
       bucket: str(env, 'STORAGE_BUCKET') ?? 'auralink-files',
       endpoint: s3Endpoint,
+      endpointVariable: s3EndpointOwn ? 'S3_ENDPOINT' : storageUrl ? 'STORAGE_URL' : 'S3_REGION',
       region: str(env, 'S3_REGION') ?? 'us-east-1',
       accessKeyId: str(env, 'S3_ACCESS_KEY_ID'),
       secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY'),
@@ -229,7 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   if (config.scanner.enabled && !clamdHost && !clamdSocket) {
-    throw new ConfigError('SCAN_ENABLED', 'needs CLAMD_HOST or CLAMD_SOCKET');
+    env.fail('SCAN_ENABLED', 'needs CLAMD_HOST or CLAMD_SOCKET', undefined);
   }
   if (isProduction) {
     const devSecrets: Array<[string, boolean]> = [
@@ -239,8 +281,26 @@ export function loadConfig(env: Env = process.env): Config {
       ['URL_SIGNING_SECRET', signingSecret === DEV_SIGNING_SECRET],
     ];
     for (const [name, isDev] of devSecrets) {
-      if (isDev) throw new ConfigError(name, 'is the development default; set a real secret when NODE_ENV=production');
+      if (isDev) env.fail(name, 'is the development default; set a real secret when NODE_ENV=production', undefined);
+    }
+    // The embedded modes are for trying the service: one process, data in DATA_DIR.
+    // Production gets them only when asked for by name (and a warning at every start).
+    // (A variable already reported as malformed is not reported again as missing.)
+    if (!config.database.url && !allowEmbeddedDatabase && !env.reported('DATABASE_URL')) {
+      env.fail(
+        'DATABASE_URL',
+        'is required when NODE_ENV=production (set ALLOW_EMBEDDED_DATABASE=true to run on the embedded database in DATA_DIR)',
+        undefined,
+      );
+    }
+    if (backend === 'disk' && !allowDiskStorage && !env.reported('S3_ENDPOINT', 'STORAGE_URL', 'STORAGE_BACKEND')) {
+      env.fail(
+        'STORAGE_BACKEND',
+        'is disk; set S3_ENDPOINT (or STORAGE_BACKEND=s3) when NODE_ENV=production, or ALLOW_DISK_STORAGE=true to keep files in DATA_DIR',
+        undefined,
+      );
     }
   }
+  if (env.problems.length > 0) throw new ConfigError(env.problems);
   return deepFreeze(config);
 }
