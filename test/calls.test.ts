@@ -68,6 +68,12 @@ describe('calls', () => {
     assert.equal((await api('erin', 'GET', `/calls?to=${future}`)).body.calls.length, 5);
     assert.equal((await api('erin', 'GET', `/calls?from=${future}&to=2000-01-01T00:00:00Z`)).status, 400);
     assert.equal((await api('erin', 'GET', '/calls?status=bogus')).status, 400);
+    // status=all is no filter, as on /rooms: the ended call and the waiting ones alike.
+    const everything = await api('erin', 'GET', '/calls?status=all');
+    assert.equal(everything.status, 200);
+    assert.deepEqual(everything.body.calls.map((c: { call_id: string }) => c.call_id), [...ids].reverse());
+    const allGroups = (await api('erin', 'GET', '/calls?status=all&call_type=group')).body.calls;
+    assert.deepEqual(allGroups.map((c: { call_id: string }) => c.call_id), [ids[4], ids[2], ids[0]]);
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -81,5 +87,48 @@ describe('calls', () => {
       cursor = res.body.next_cursor;
     } while (cursor);
     assert.deepEqual(seen, [...ids].reverse());
+  });
+
+  it('pages the participants of a call with next_cursor, in join order', async () => {
+    const room = (await api('alice', 'POST', '/rooms', { name: 'Crowd', privacy: 'public' })).body;
+    const people = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    for (const u of people) await api(u, 'POST', `/rooms/${room.call_id}/token`, {});
+    // p1..p3 connect; p2 and p3 at the same instant, so the participant_id breaks the tie.
+    const at = Date.now() - 10_000;
+    for (const [u, joinedAtMs] of [['p1', at], ['p2', at + 1000], ['p3', at + 1000]] as const) {
+      const participant = { sid: uid('PA'), identity: t.userId(u), name: u, joinedAtMs };
+      await deliver(t, eventJson({ event: 'participant_joined', createdAt: Math.floor(Date.now() / 1000), room: { name: room.room_name }, participant }));
+    }
+    type Page = { participants: Array<{ participant_id: string; identity: string; status: string }>; next_cursor: string | null };
+    const whole = await api('alice', 'GET', `/calls/${room.call_id}/participants?limit=100`);
+    assert.equal(whole.status, 200);
+    const full = whole.body as Page;
+    assert.equal(full.next_cursor, null);
+    assert.equal(full.participants.length, 5);
+    assert.deepEqual(new Set(full.participants.map((p) => p.identity)), new Set(people.map((u) => t.userId(u))));
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; body: Page } = await api(
+        'alice',
+        'GET',
+        `/calls/${room.call_id}/participants?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      assert.equal(res.status, 200);
+      assert.ok(res.body.participants.length <= 2);
+      seen.push(...res.body.participants.map((p) => p.participant_id));
+      cursor = res.body.next_cursor;
+      pages++;
+    } while (cursor);
+    assert.equal(pages, 3);
+    assert.deepEqual(seen, full.participants.map((p) => p.participant_id), 'pages join up to the whole list, same order');
+
+    const base = `/calls/${room.call_id}/participants`;
+    assert.equal((await api('alice', 'GET', `${base}?cursor=not-a-cursor`)).body.error.code, 'VALIDATION_ERROR');
+    assert.equal((await api('alice', 'GET', `${base}?limit=0`)).status, 400);
+    assert.equal((await api('alice', 'GET', `${base}?limit=101`)).status, 400);
+    assert.equal((await api('erin', 'GET', `${base}?limit=2`)).status, 404);
   });
 });

@@ -43,7 +43,10 @@ const Participant = Type.Object({
 
 const ListQuery = Type.Object({
   status: Type.Optional(
-    Type.Union([Type.Literal('waiting'), Type.Literal('active'), Type.Literal('ended'), Type.Literal('failed')]),
+    Type.Union(
+      [Type.Literal('waiting'), Type.Literal('active'), Type.Literal('ended'), Type.Literal('failed'), Type.Literal('all')],
+      { default: 'all', description: 'all: no status filter' },
+    ),
   ),
   call_type: Type.Optional(
     Type.Union([Type.Literal('one_to_one'), Type.Literal('group'), Type.Literal('conference'), Type.Literal('broadcast')]),
@@ -54,6 +57,7 @@ const ListQuery = Type.Object({
 });
 
 const CallParams = Type.Object({ call_id: Uuid });
+const ParticipantsQuery = Type.Object(PageQuery);
 
 export const callsRoutes: FastifyPluginAsync<{ calls: CallsService }> = async (app, { calls }) => {
   const tags = ['calls'];
@@ -76,16 +80,20 @@ export const callsRoutes: FastifyPluginAsync<{ calls: CallsService }> = async (a
     async (request) => calls.get(requireUser(request).id, request.params.call_id),
   );
 
-  app.get<{ Params: Static<typeof CallParams> }>(
+  app.get<{ Params: Static<typeof CallParams>; Querystring: Static<typeof ParticipantsQuery> }>(
     '/calls/:call_id/participants',
     {
       schema: {
         tags,
         security: bearer,
         params: CallParams,
-        response: { 200: Type.Object({ participants: Type.Array(Participant) }), ...errorResponses(404) },
+        querystring: ParticipantsQuery,
+        response: {
+          200: Type.Object({ participants: Type.Array(Participant), next_cursor: Nullable(Type.String()) }),
+          ...errorResponses(404),
+        },
       },
     },
-    async (request) => calls.participants(requireUser(request).id, request.params.call_id),
+    async (request) => calls.participants(requireUser(request).id, request.params.call_id, request.query),
   );
 };

@@ -64,7 +64,7 @@ export class CallsService {
     const rows = await this.db.asUser(userId, (sql) =>
       repo.list(sql, {
         userId,
-        status: q.status ?? null,
+        status: q.status && q.status !== 'all' ? q.status : null,
         callType: q.call_type ?? null,
         from: q.from ?? null,
         to: q.to ?? null,
@@ -82,12 +82,15 @@ export class CallsService {
     return callView(row);
   }
 
-  async participants(userId: string, callId: string) {
-    const list = await this.db.asUser(userId, async (sql) => {
+  async participants(userId: string, callId: string, q: { limit?: number; cursor?: string } = {}) {
+    const limit = q.limit ?? 20;
+    const after = decodeCursor(q.cursor, { t: 'timestamp', i: 'uuid' });
+    const rows = await this.db.asUser(userId, async (sql) => {
       if (!(await repo.findMine(sql, userId, callId))) return null;
-      return participants.listForCall(sql, callId);
+      return participants.listForCall(sql, callId, { after: after && { at: after.t, id: after.i }, limit: limit + 1 });
     });
-    if (!list) throw notFound('Call');
-    return { participants: list.map(participantView) };
+    if (!rows) throw notFound('Call');
+    const { items, nextCursor } = page(rows, limit, (r) => ({ t: r.order_key, i: r.participant_id }));
+    return { participants: items.map(participantView), next_cursor: nextCursor };
   }
 }

@@ -58,11 +58,36 @@ export async function upsertWaiting(sql: Sql, s: Seat): Promise<ParticipantRow> 
   return rows[0]!;
 }
 
-export async function listForCall(sql: Sql, callId: string): Promise<ParticipantRow[]> {
-  const { rows } = await sql.query<ParticipantRow>(
-    `SELECT ${COLUMNS} FROM call_participants WHERE call_id = $1
-      ORDER BY coalesce(joined_at, created_at), participant_id`,
-    [callId],
+export interface ParticipantPage {
+  /** The sort key of the last row already seen (its order_key and participant_id). */
+  after: { at: string; id: string } | null;
+  limit: number;
+}
+
+/**
+ * A call's sessions in join order (a seat not yet taken by its token time), one keyset
+ * page at a time. A seat that connects moves later in this order, never earlier, so a
+ * reader paging through a live call may see it twice but never misses it.
+ */
+export async function listForCall(
+  sql: Sql,
+  callId: string,
+  pg: ParticipantPage,
+): Promise<Array<ParticipantRow & { order_key: string }>> {
+  const values: unknown[] = [callId, pg.limit];
+  let after = '';
+  if (pg.after) {
+    values.push(pg.after.at, pg.after.id);
+    after = `AND (coalesce(joined_at, created_at), participant_id) > ($3::timestamptz, $4::uuid)`;
+  }
+  // order_key is the timestamp as PostgreSQL prints it: full microsecond precision,
+  // which a JavaScript Date would round to milliseconds and so repeat or skip rows.
+  const { rows } = await sql.query<ParticipantRow & { order_key: string }>(
+    `SELECT ${COLUMNS}, coalesce(joined_at, created_at)::text AS order_key FROM call_participants
+      WHERE call_id = $1 ${after}
+      ORDER BY coalesce(joined_at, created_at), participant_id
+      LIMIT $2`,
+    values,
   );
   return rows;
 }
