@@ -36,6 +36,9 @@ import { fileDownloadRoutes } from './domains/files/files.download.ts';
 import { filesRoutes } from './domains/files/files.routes.ts';
 import { FilesService, SignedDownloads } from './domains/files/files.service.ts';
 import { verifyDownload } from './adapters/storage/url-signing.ts';
+import { webApp } from './http/web.ts';
+import { webConfigRoutes } from './domains/webconfig/webconfig.routes.ts';
+import { WebConfigService } from './domains/webconfig/webconfig.service.ts';
 
 export interface RegisteredRoute {
   method: string;
@@ -144,11 +147,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(webhooksRoutes, { webhooks });
       await api.register(eventsRoutes, { events });
       await api.register(filesRoutes, { files });
+      await api.register(webConfigRoutes, { web: new WebConfigService(config, ctx.livekit.wsUrl) });
       await api.register(fileDownloadRoutes, {
         downloads: new SignedDownloads(ctx.db, ctx.storage, files, config.storage.urlSigningSecret, verifyDownload),
       });
     },
     { prefix: '/api/v1' },
   );
+  await app.register(webApp, { config, livekitUrl: ctx.livekit.wsUrl });
   return app;
 }
