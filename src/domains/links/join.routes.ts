@@ -1,6 +1,7 @@
 // Public link endpoints: no token needed (a Bearer token, when sent, is honoured).
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from 'typebox';
+import { prefersHtml } from '../../http/accept.ts';
 import { errorResponses, Nullable, Timestamp, Uuid } from '../../http/schemas.ts';
 import { TokenPayload } from '../rooms/rooms.routes.ts';
 import type { JoinService } from './join.service.ts';
@@ -55,10 +56,24 @@ const clientOf = (request: { ip: string; headers: Record<string, unknown> }) => 
 export const joinRoutes: FastifyPluginAsync<{ join: JoinService }> = async (app, { join }) => {
   const tags = ['links'];
 
+  // A link's `url` is this route: opened in a browser it is the web app's join page,
+  // which then fetches the preview as JSON. The page itself reads nothing and counts no
+  // click, so a visitor is counted once, by the fetch, whatever the browser prefetches.
   app.get<{ Params: Static<typeof Code> }>(
     '/join/:short_code',
-    { schema: { tags, params: Code, response: { 200: Preview, ...errorResponses(404, 410) } } },
-    async (request) => join.preview(request.user, request.params.short_code, clientOf(request)),
+    {
+      schema: {
+        tags,
+        description: "The link's preview (counts a click). A browser (Accept preferring text/html) gets the web app's join page instead.",
+        params: Code,
+        response: { 200: Preview, ...errorResponses(404, 410) },
+      },
+    },
+    async (request, reply) => {
+      reply.header('vary', 'Accept');
+      if (prefersHtml(request.headers.accept)) return reply.sendWebApp();
+      return join.preview(request.user, request.params.short_code, clientOf(request));
+    },
   );
 
   app.post<{ Params: Static<typeof Code>; Body: Static<typeof JoinBody> }>(
