@@ -7,7 +7,9 @@
 #   scripts/test-services.sh status   one "name: up|down ..." line per service (exit 1 if any down)
 #   scripts/test-services.sh env      print `export NAME=value` lines:
 #                                       eval "$(scripts/test-services.sh env)"
-#   scripts/test-services.sh build    only build/install the binaries (e.g. a CI cache step)
+#   scripts/test-services.sh build [livekit|minio|clamav|chromium]...
+#                                     only build/install the binaries (all when none is named;
+#                                     e.g. a CI cache step, or `build livekit` for a local call)
 #
 # Services: PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, LiveKit 127.0.0.1:7880
 # (rtc tcp 7881, udp 50000-50200), MinIO 127.0.0.1:19000 (console 19001),
@@ -542,6 +544,7 @@ print_env() {
 export TEST_DATABASE_URL=postgres://postgres@$HOST:$PG_PORT/postgres
 export TEST_REDIS_URL=redis://$HOST:$REDIS_PORT
 export TEST_LIVEKIT_URL=ws://$HOST:$LIVEKIT_PORT
+export TEST_LIVEKIT_BIN=$(printf '%q' "$LIVEKIT_BIN")
 export TEST_LIVEKIT_API_KEY=$LIVEKIT_API_KEY
 export TEST_LIVEKIT_API_SECRET=$LIVEKIT_API_SECRET
 export TEST_LIVEKIT_WEBHOOK_URL=$(printf '%q' "$LIVEKIT_WEBHOOK_URL")
@@ -559,14 +562,20 @@ EOF
 
 prepare_dirs() { mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR" "$CONF_DIR" "$BIN_ROOT"; }
 
-cmd_build() {
-  local failed=()
-  build_livekit || failed+=(livekit)
-  build_minio || failed+=(minio)
-  ensure_clamav_installed || failed+=(clamav)
-  ensure_chromium_installed || failed+=(chromium)
+cmd_build() { # [name...]
+  local failed=() name names=("$@")
+  ((${#names[@]})) || names=(livekit minio clamav chromium)
+  for name in "${names[@]}"; do
+    case "$name" in
+      livekit) build_livekit || failed+=(livekit) ;;
+      minio) build_minio || failed+=(minio) ;;
+      clamav) ensure_clamav_installed || failed+=(clamav) ;;
+      chromium) ensure_chromium_installed || failed+=(chromium) ;;
+      *) err "build: unknown name '$name' (livekit, minio, clamav, chromium)"; return 2 ;;
+    esac
+  done
   ((${#failed[@]} == 0)) || { err "build failed for: ${failed[*]}"; return 1; }
-  log "all binaries present"
+  log "present: ${names[*]}"
 }
 
 cmd_start_locked() {
@@ -634,9 +643,9 @@ main() {
       ;;
     status) prepare_dirs; cmd_status ;;
     env) print_env ;;
-    build) prepare_dirs; cmd_build ;;
+    build) shift; prepare_dirs; cmd_build "$@" ;;
     *)
-      echo "usage: $0 start|stop|status|env   (also: build)" >&2
+      echo "usage: $0 start|stop|status|env   (also: build [livekit|minio|clamav|chromium]...)" >&2
       exit 2
       ;;
   esac
