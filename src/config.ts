@@ -57,6 +57,9 @@ export interface Config {
   jobs: { enabled: boolean; intervalSeconds: number };
   links: { joinRequestTtlSeconds: number; passwordAttemptsPerWindow: number };
   quality: { retentionDays: number };
+  /** Who reads the operator API (/api/v1/admin): a claim of the verified token, or listed user ids. */
+  operators: { claimPath: readonly string[] | null; claimValue: string; userIds: readonly string[] };
+  rollups: { repairIntervalSeconds: number; repairDays: number };
 }
 
 export interface ConfigProblem {
@@ -153,6 +156,28 @@ function secret(env: Env, name: string, devDefault: string, minLength: number): 
   // A development default may be short (LiveKit's --dev secret is 'secret'); production refuses them all below.
   if (raw !== devDefault && raw.length < minLength) env.fail(name, `must be at least ${minLength} characters`, undefined);
   return raw;
+}
+
+const UUID_ENV = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// The claim is a dot path into the verified token (default Supabase's app_metadata.role,
+// which only the service role can set). user_metadata is refused: users edit their own.
+function operators(env: Env): Config['operators'] {
+  const claim = str(env, 'OPERATOR_CLAIM') ?? 'app_metadata.role';
+  let claimPath: string[] | null = claim === 'none' ? null : claim.split('.');
+  if (claimPath && (claimPath.some((seg) => !/^[A-Za-z0-9_:-]{1,64}$/.test(seg)) || claimPath.length > 8)) {
+    claimPath = env.fail('OPERATOR_CLAIM', `must be a dot path of claim names, or none; got "${claim}"`, null);
+  } else if (claimPath && claimPath[0] === 'user_metadata') {
+    claimPath = env.fail('OPERATOR_CLAIM', 'must not be under user_metadata, which users can edit themselves', null);
+  }
+  const ids = (str(env, 'OPERATOR_USER_IDS') ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = ids.filter((v) => !UUID_ENV.test(v));
+  if (bad.length > 0) env.fail('OPERATOR_USER_IDS', `must be comma-separated user ids (uuids), got "${bad[0]}"`, undefined);
+  return {
+    claimPath,
+    claimValue: str(env, 'OPERATOR_CLAIM_VALUE') ?? 'operator',
+    userIds: ids.filter((v) => UUID_ENV.test(v)).map((v) => v.toLowerCase()),
+  };
 }
 
 function deepFreeze<T>(o: T): T {
@@ -268,6 +293,11 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
       passwordAttemptsPerWindow: int(env, 'LINK_PASSWORD_ATTEMPTS', 5, 1, 1000),
     },
     quality: { retentionDays: int(env, 'QUALITY_RETENTION_DAYS', 90, 1, 3650) },
+    operators: operators(env),
+    rollups: {
+      repairIntervalSeconds: int(env, 'ROLLUP_REPAIR_INTERVAL_SECONDS', 3600, 60, 7 * 86_400),
+      repairDays: int(env, 'ROLLUP_REPAIR_DAYS', 2, 1, 366),
+    },
   };
 
   if (config.scanner.enabled && !clamdHost && !clamdSocket) {

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { openEmbedded, type Embedded } from './embedded.ts';
 
 export const APP_ROLE = 'auralink_app';
+/** Operators' read-only role (migration 007): SELECT grants and policies only. */
+export const OPERATOR_ROLE = 'auralink_operator';
 
 export type Sql = Pick<pg.PoolClient, 'query'>;
 export type Engine = 'postgres' | 'pglite';
@@ -18,6 +20,8 @@ export interface Database {
   readonly embedded: Embedded | null;
   /** One transaction as auralink_app with app.user_id set (null: anonymous); RLS applies. */
   asUser<T>(userId: string | null, fn: (sql: Sql) => Promise<T>): Promise<T>;
+  /** One transaction as auralink_operator (read-only grants), app.user_id = the operator's own id. */
+  asOperator<T>(operatorId: string, fn: (sql: Sql) => Promise<T>): Promise<T>;
   /** One transaction as the owner role; RLS does not apply. Jobs, migrations, webhooks. */
   privileged<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
   /** Connection check for /readiness. */
@@ -53,10 +57,11 @@ const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
  * That protocol takes no parameters, so the values are inlined, and only values that
  * cannot carry SQL are accepted: a constant role, a uuid checked here, an integer.
  */
-export function scopedBegin(userId: string | null, timeoutMs: number): string {
+export function scopedBegin(userId: string | null, timeoutMs: number, role: typeof APP_ROLE | typeof OPERATOR_ROLE = APP_ROLE): string {
   if (userId !== null && !UUID_TEXT.test(userId)) throw new Error('asUser: the user id is not a uuid');
   if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new Error('asUser: bad statement timeout');
-  return `BEGIN; SELECT set_config('role', '${APP_ROLE}', true), set_config('app.user_id', '${userId ?? ''}', true), set_config('statement_timeout', '${timeoutMs}', true)`;
+  if (role !== APP_ROLE && role !== OPERATOR_ROLE) throw new Error('asUser: unknown role');
+  return `BEGIN; SELECT set_config('role', '${role}', true), set_config('app.user_id', '${userId ?? ''}', true), set_config('statement_timeout', '${timeoutMs}', true)`;
 }
 
 /**
@@ -140,6 +145,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     async asUser(userId, fn) {
       // Transaction-local settings: nothing leaks to the next user of the connection.
       return transaction(pool, scopedBegin(userId, timeout), names, fn);
+    },
+    async asOperator(operatorId, fn) {
+      return transaction(pool, scopedBegin(operatorId, timeout, OPERATOR_ROLE), names, fn);
     },
     privileged(fn) {
       return transaction(pool, 'BEGIN', names, fn);

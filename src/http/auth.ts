@@ -13,6 +13,8 @@ export interface AuthUser {
   displayName: string | null;
   username: string | null;
   claims: JWTPayload;
+  /** Set only from a token that passed verification (see createVerifier). */
+  operator?: boolean;
 }
 
 export type Verifier = (token: string) => Promise<AuthUser>;
@@ -34,6 +36,22 @@ export function toAuthUser(payload: JWTPayload): AuthUser {
     username: claimString(meta.username, 64),
     claims: payload,
   };
+}
+
+/**
+ * Whether verified claims make their user an operator: the configured claim equals
+ * the value (or, as a list, contains it), or the user id is listed. Only ever called
+ * on the payload jose has verified; an unverifiable token never gets this far.
+ */
+export function isOperator(payload: JWTPayload, userId: string, ops: Config['operators']): boolean {
+  if (ops.userIds.includes(userId)) return true;
+  if (!ops.claimPath) return false;
+  let v: unknown = payload;
+  for (const seg of ops.claimPath) {
+    if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, seg)) return false;
+    v = (v as Record<string, unknown>)[seg];
+  }
+  return v === ops.claimValue || (Array.isArray(v) && v.includes(ops.claimValue));
 }
 
 const CLOCK_TOLERANCE_S = 5;
@@ -91,6 +109,10 @@ export function createVerifier(config: Config, clock: () => number = Date.now): 
   };
 
   const verified = new VerifiedTokens();
+  const withRole = (payload: JWTPayload): AuthUser => {
+    const user = toAuthUser(payload);
+    return { ...user, operator: isOperator(payload, user.id, config.operators) };
+  };
   const verifyOnce = async (token: string): Promise<AuthUser> => {
     let alg: string | undefined;
     try {
@@ -101,11 +123,11 @@ export function createVerifier(config: Config, clock: () => number = Date.now): 
     try {
       if (alg === 'HS256' && hsKey) {
         const { payload } = await jwtVerify(token, hsKey, { ...common, currentDate: new Date(clock()), algorithms: ['HS256'] });
-        return toAuthUser(payload);
+        return withRole(payload);
       }
       if (alg && ASYMMETRIC.includes(alg) && jwks) {
         const { payload } = await jwtVerify(token, jwks, { ...common, currentDate: new Date(clock()), algorithms: ASYMMETRIC });
-        return toAuthUser(payload);
+        return withRole(payload);
       }
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_JWT_EXPIRED') throw unauthorized('Token expired');
@@ -123,10 +145,13 @@ export function createVerifier(config: Config, clock: () => number = Date.now): 
   };
 }
 
-/** Extracts the token from "Authorization: Bearer <jwt>"; null when there is no header. */
+/**
+ * Extracts the token from "Authorization: Bearer <jwt>"; null when there is no header.
+ * The scheme name is case-insensitive (RFC 7235 §2.1): "bearer" and "BEARER" count.
+ */
 export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
-  const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header.trim());
+  const m = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(header.trim());
   if (!m) throw unauthorized('Authorization header must be "Bearer <token>"');
   return m[1]!;
 }
