@@ -1,6 +1,5 @@
 // Builds the Fastify app from its parts. main.ts listens on it; tests inject into it.
 import crypto from 'node:crypto';
-import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -10,7 +9,9 @@ import type { AppContext } from './context.ts';
 import { rateLimited } from './errors.ts';
 import { createVerifier } from './http/auth.ts';
 import { authenticate } from './http/authenticate.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { clientErrorHandler, connectHandler, requireHost } from './http/client-errors.ts';
+import { registerCors } from './http/cors.ts';
+import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { createMetrics, instrument } from './http/metrics.ts';
 import { ErrorResponse } from './http/schemas.ts';
@@ -68,17 +69,24 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     routerOptions: { maxParamLength: 256 },
+    // Errors before a route runs (Node's parser, Fastify's router) answer in the
+    // contract's shape too; a missing Host is refused by requireHost, not by Node.
+    clientErrorHandler: clientErrorHandler(ctx.logger as FastifyBaseLogger),
+    frameworkErrors,
+    http: { requireHostHeader: false },
   });
+  app.server.on('connect', connectHandler(ctx.logger as FastifyBaseLogger));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', requireHost);
   // The route table, for the bad-input walker test and diagnostics.
   const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema, config: r.config });
   });
-  registerErrorHandling(app);
+  registerErrorHandling(app, routes);
   app.addSchema(ErrorResponse);
 
   await app.register(swagger, {
@@ -101,10 +109,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   );
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
-  await app.register(cors, {
-    origin: config.http.corsOrigins === '*' ? true : config.http.corsOrigins,
-    exposedHeaders: ['x-request-id', 'retry-after'],
-  });
+  await registerCors(app, config.http.corsOrigins);
 
   const registry = createMetrics(ctx.db.pool);
   instrument(app, registry);

@@ -38,14 +38,33 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 // HTML standard prescribes; turn them back so the cleaner sees what the user chose.
 const formDataName = (name: string) => name.replace(/%22/g, '"').replace(/%0D/gi, '\r').replace(/%0A/gi, '\n');
 
+/**
+ * The parser's own errors (busboy: "Boundary not found", "Unexpected end of multipart
+ * data", "Malformed part header"...) are plain Errors thrown by the parts iterator:
+ * the body is malformed, so they are the client's 400. The limit errors keep their
+ * FST_ codes (the error handler maps them to 413); a client that went away is
+ * recognised by the error handler from the request itself.
+ */
+function multipartError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code.startsWith('FST_')) return err;
+  const reason = err instanceof Error ? err.message.replace(/^Multipart: /, '') : 'unreadable';
+  return validation(`Malformed multipart body: ${reason.slice(0, 100)}`);
+}
+
 async function* uploadParts(request: FastifyRequest): AsyncIterable<UploadPart> {
-  for await (const p of request.parts()) {
-    if (p.type === 'file') {
-      yield { kind: 'file', field: p.fieldname, fileName: formDataName(p.filename), mimeType: p.mimetype, stream: p.file };
-    } else {
-      if (p.valueTruncated || p.fieldnameTruncated) throw validation(`Field ${p.fieldname} is too long`);
-      yield { kind: 'field', name: p.fieldname, value: String(p.value) };
+  try {
+    for await (const p of request.parts()) {
+      if (p.type === 'file') {
+        yield { kind: 'file', field: p.fieldname, fileName: formDataName(p.filename), mimeType: p.mimetype, stream: p.file };
+      } else {
+        if (p.valueTruncated || p.fieldnameTruncated) throw validation(`Field ${p.fieldname} is too long`);
+        yield { kind: 'field', name: p.fieldname, value: String(p.value) };
+      }
     }
+  } catch (err) {
+    throw multipartError(err);
   }
 }
 
