@@ -24,6 +24,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse a database (e.g. two app instances on one database). */
   database?: TestDatabase;
+  /** A logger to read what the app logs (default: the silent test logger). */
+  logger?: AppContext['logger'];
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -36,7 +38,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     RATE_LIMIT_MAX: '100000',
     ...opts.env,
   });
-  const ctx = await createContext(config, { logger: testLogger, db: database.db });
+  const ctx = await createContext(config, { logger: opts.logger ?? testLogger, db: database.db });
   const app = await buildApp(ctx);
   await app.ready();
   const owned = !opts.database;
