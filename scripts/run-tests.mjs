@@ -9,7 +9,8 @@ import path from 'node:path';
 const inCI = /^(1|true)$/i.test(process.env.CI ?? '');
 const unitOnly = process.argv.includes('--unit');
 const extra = process.argv.slice(2).filter((a) => a !== '--unit');
-const roots = unitOnly ? ['src'] : ['src', 'test'];
+// web/src holds the web app's pure logic (SSE parsing, stats mapping) with its tests.
+const roots = unitOnly ? ['src', 'web/src'] : ['src', 'web/src', 'test'];
 
 function walk(dir) {
   if (!fs.existsSync(dir)) return [];

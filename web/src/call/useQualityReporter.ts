@@ -1,0 +1,61 @@
+// Reads the browser's WebRTC statistics through livekit-client's tracks every few
+// seconds and posts them in batches to POST /calls/{call_id}/quality (about every 10 s).
+import { useRoomContext } from '@livekit/components-react';
+import type { Room } from 'livekit-client';
+import { useEffect } from 'react';
+import { api, ApiError, unwrap } from '../api/api.ts';
+import { type Counters, type QualitySample, type RtcStat, type TaggedReport, toSample } from './quality.ts';
+
+const SAMPLE_MS = 2500;
+const POST_MS = 10_000;
+
+async function collect(room: Room): Promise<TaggedReport[]> {
+  const out: TaggedReport[] = [];
+  const add = async (pc: 'pub' | 'sub', track: { getRTCStatsReport(): Promise<RTCStatsReport | undefined> } | undefined) => {
+    const report = await track?.getRTCStatsReport().catch(() => undefined);
+    if (report) out.push({ pc, stats: [...report.values()] as RtcStat[] });
+  };
+  for (const pub of room.localParticipant.trackPublications.values()) await add('pub', pub.track);
+  for (const p of room.remoteParticipants.values()) {
+    for (const pub of p.trackPublications.values()) await add('sub', pub.track);
+  }
+  return out;
+}
+
+/** Only a signed-in participant may report (the endpoint needs a user); guests pass enabled=false. */
+export function useQualityReporter(callId: string, enabled: boolean): void {
+  const room = useRoomContext();
+  useEffect(() => {
+    if (!enabled) return;
+    let counters: Counters = {};
+    let pending: QualitySample[] = [];
+    let stopped = false;
+    const sample = async () => {
+      if (room.state !== 'connected') return;
+      const r = toSample(await collect(room), counters, Date.now());
+      counters = r.counters;
+      if (r.sample) pending.push(r.sample);
+    };
+    const flush = async () => {
+      if (pending.length === 0 || stopped) return;
+      const samples = pending.splice(0, 100);
+      try {
+        unwrap(await api.POST('/api/v1/calls/{call_id}/quality', { params: { path: { call_id: callId } }, body: { samples } }));
+      } catch (err) {
+        // Refused for good (not a participant, call gone): stop. Otherwise (rate limit,
+        // network, 5xx) keep the samples for the next round, within the batch limit.
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+          console.warn('quality report refused; reporting stops', err);
+          stopped = true;
+        } else pending = [...samples, ...pending].slice(-100);
+      }
+    };
+    const sampler = setInterval(() => void sample(), SAMPLE_MS);
+    const poster = setInterval(() => void flush(), POST_MS);
+    return () => {
+      clearInterval(sampler);
+      clearInterval(poster);
+      void flush();
+    };
+  }, [room, callId, enabled]);
+}
