@@ -4,7 +4,9 @@
 // privileged(), which runs as the connection's own (owner) role.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { openEmbedded, type Embedded } from './embedded.ts';
+// Type only: PGlite is loaded by openDatabase() when no DATABASE_URL is set, so a
+// service on PostgreSQL never loads it (see the memory figures in docs/deployment.md).
+import type { Embedded } from './embedded.ts';
 
 export const APP_ROLE = 'auralink_app';
 /** Operators' read-only role (migration 007): SELECT grants and policies only. */
@@ -122,6 +124,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let connectionString = opts.url;
   let poolMax = opts.poolMax;
   if (!connectionString) {
+    const { openEmbedded } = await import('./embedded.ts');
     embedded = await openEmbedded(opts.dataDir, opts.logger);
     connectionString = embedded.connectionString;
     poolMax = 1; // PGlite is one backend: one connection, queued by the pool
