@@ -188,6 +188,11 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** NODE_ENV as loadConfig reads it, for tools that must decide before (or without) a valid configuration. */
+export function nodeEnvOf(vars: Record<string, string | undefined> = process.env): string {
+  return vars.NODE_ENV?.trim() || 'development';
+}
+
 /** Reads and checks every variable; throws one ConfigError listing every problem found. */
 export function loadConfig(vars: Record<string, string | undefined> = process.env): Config {
   const env = new Env(vars);

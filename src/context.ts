@@ -20,6 +20,7 @@ export interface AppContext {
   /** null when scanning is off (the embedded default): files are stored as scan_status 'skipped'. */
   scanner: Scanner | null;
   readiness: Map<string, ReadinessCheck>;
+  /** Checks whose failure makes /readiness 503: database, storage, LiveKit when configured. */
   requiredChecks: Set<string>;
   close(): Promise<void>;
 }
@@ -29,6 +30,17 @@ export function createLogger(config: Config): Logger {
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], remove: true },
   });
+}
+
+/**
+ * What requests need: every request the database, every upload and download the
+ * storage, room creation and removal LiveKit (when configured). Redis (rate limits
+ * fail open) and the scanner (uploads wait as pending) only degrade the service.
+ */
+export function requiredChecks(config: Config): Set<string> {
+  const required = new Set(['database', 'storage']);
+  if (config.livekit.url) required.add('livekit');
+  return required;
 }
 
 export interface ContextOverrides {
@@ -80,7 +92,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       storage,
       scanner,
       readiness,
-      requiredChecks: new Set(['database']),
+      requiredChecks: requiredChecks(config),
       async close() {
         for (const c of closers.reverse()) await c().catch((err) => logger.warn({ err }, 'close failed'));
       },

@@ -1,22 +1,54 @@
-// Process entry: config -> context -> app -> listen, then a graceful shutdown.
+// Process entry: config -> start-up checks -> context -> app -> listen, then a
+// graceful shutdown. A start that cannot succeed ends with one line per problem on
+// stderr and a sysexits code (78 configuration, 69 a dependency unreachable).
 import 'dotenv/config';
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
-import { createContext, createLogger } from './context.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createContext, createLogger, type AppContext } from './context.ts';
+import { isConnectionError } from './db/database.ts';
+import {
+  checkDatabase,
+  checkServices,
+  databaseFailure,
+  describeError,
+  EX_CONFIG,
+  logWarnings,
+  startupWarnings,
+  StartupError,
+} from './startup.ts';
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
+    if (err instanceof ConfigError) throw new StartupError(err.message, EX_CONFIG);
     throw err;
   }
+}
+
+async function openContext(config: Config, logger: ReturnType<typeof createLogger>): Promise<AppContext> {
+  await checkDatabase(config);
+  try {
+    return await createContext(config, { logger });
+  } catch (err) {
+    // Reachable a moment ago but gone during migrations: still one line, not a trace.
+    if (config.database.url && isConnectionError(err)) throw new StartupError(databaseFailure(config.database.url, err));
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger(config);
-  const ctx = await createContext(config, { logger });
+  logWarnings(logger, startupWarnings(config));
+  const ctx = await openContext(config, logger);
+  try {
+    // Production: throws on the first unreachable S3 or LiveKit. Development: warns.
+    logWarnings(logger, await checkServices(ctx));
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
   const app = await buildApp(ctx);
   const jobs = await import('./jobs/index.ts').then((m) => m.startJobs(ctx));
 
@@ -43,13 +75,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
-  if (config.auth.usingDevSecret) {
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    throw new StartupError(`Cannot listen on HOST=${config.host} PORT=${config.port} (${describeError(err)})`);
+  }
+  if (config.auth.usingDevSecret && !config.isProduction) {
     logger.warn('using the development JWT secret: `npm run dev-token -- alice` prints a token for curl');
   }
 }
 
 main().catch((err) => {
+  if (err instanceof StartupError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  // Anything else is a defect, and its stack is what finds it.
   process.stderr.write(`Failed to start: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

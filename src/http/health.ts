@@ -1,4 +1,6 @@
 // Liveness (the process answers), readiness (each dependency, with its own status).
+// Readiness is 503 when a dependency that requests need is down, so a load balancer
+// stops sending traffic this instance cannot serve; an optional one only degrades it.
 import type { FastifyInstance } from 'fastify';
 
 export interface CheckResult {
@@ -27,17 +29,29 @@ export async function probe(fn: () => Promise<unknown>, timeoutMs = 2000): Promi
   }
 }
 
+/** The body of /readiness (its schema for the OpenAPI document is ReadinessReport in schemas.ts). */
+export interface ReadinessBody {
+  status: 'ok' | 'degraded' | 'down';
+  checks: Record<string, CheckResult & { required: boolean }>;
+}
+
+/** Runs every check at once; `required` names the checks whose failure makes the instance not ready. */
+export async function readiness(checks: Map<string, ReadinessCheck>, required: Set<string>): Promise<ReadinessBody> {
+  const entries = await Promise.all(
+    [...checks].map(async ([name, check]) => [name, { ...(await check()), required: required.has(name) }] as const),
+  );
+  const down = entries.filter(([, r]) => r.status === 'down');
+  const status = down.some(([, r]) => r.required) ? 'down' : down.length > 0 ? 'degraded' : 'ok';
+  return { status, checks: Object.fromEntries(entries) };
+}
+
 export function healthRoutes(app: FastifyInstance, checks: Map<string, ReadinessCheck>, required: Set<string>): void {
   const opts = { config: { skipAuth: true, rateLimit: false }, schema: { tags: ['health'] } } as const;
   app.get('/health', opts, async () => ({ status: 'ok' }));
   app.get('/liveness', opts, async () => ({ status: 'ok' }));
   app.get('/readiness', opts, async (_req, reply) => {
-    const entries = await Promise.all([...checks].map(async ([name, check]) => [name, await check()] as const));
-    const results = Object.fromEntries(entries);
-    const down = entries.filter(([, r]) => r.status === 'down').map(([n]) => n);
-    // The database is required; an optional dependency being down only degrades.
-    const status = down.some((n) => required.has(n)) ? 'down' : down.length > 0 ? 'degraded' : 'ok';
-    reply.code(status === 'down' ? 503 : 200);
-    return { status, checks: results };
+    const report = await readiness(checks, required);
+    reply.code(report.status === 'down' ? 503 : 200);
+    return report;
   });
 }
