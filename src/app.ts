@@ -15,6 +15,7 @@ import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
 import { healthRoutes } from './http/health.ts';
 import { createMetrics, instrument } from './http/metrics.ts';
 import { ErrorResponse } from './http/schemas.ts';
+import { finishDocument, OPENAPI_TAGS } from './http/openapi.ts';
 import { usersRoutes } from './domains/users/users.routes.ts';
 import { UsersService } from './domains/users/users.service.ts';
 import { contactsRoutes } from './domains/contacts/contacts.routes.ts';
@@ -95,10 +96,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       info: {
         title: 'AuraLink call service',
         version: '1.0.0',
-        description: 'Control plane for LiveKit video calling. Contract: API.md (v1).',
+        description:
+          'Control plane for LiveKit video calling: rooms and join tokens, call history, quality, files, ' +
+          'invite links with a waiting room, contacts. The reference with the flows is docs/API.md; the ' +
+          'typed client generated from this document is clients/ts.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: OPENAPI_TAGS,
     },
+    transformObject: (d) => finishDocument('openapiObject' in d ? d.openapiObject : d.swaggerObject),
     // Shared schemas keep their $id as their component name (ErrorResponse, not def-0):
     // the generated client's types are named after them.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

@@ -2,6 +2,7 @@
 // Readiness is 503 when a dependency that requests need is down, so a load balancer
 // stops sending traffic this instance cannot serve; an optional one only degrades it.
 import type { FastifyInstance } from 'fastify';
+import { ReadinessReport, StatusOk } from './schemas.ts';
 
 export interface CheckResult {
   status: 'ok' | 'down' | 'not_configured';
@@ -46,10 +47,22 @@ export async function readiness(checks: Map<string, ReadinessCheck>, required: S
 }
 
 export function healthRoutes(app: FastifyInstance, checks: Map<string, ReadinessCheck>, required: Set<string>): void {
-  const opts = { config: { skipAuth: true, rateLimit: false }, schema: { tags: ['health'] } } as const;
-  app.get('/health', opts, async () => ({ status: 'ok' }));
-  app.get('/liveness', opts, async () => ({ status: 'ok' }));
-  app.get('/readiness', opts, async (_req, reply) => {
+  const config = { skipAuth: true, rateLimit: false };
+  const tags = ['health'];
+  const ok = { 200: StatusOk };
+  app.get('/health', { config, schema: { tags, summary: 'The process answers', response: ok } }, async () => ({ status: 'ok' }));
+  const liveness = { tags, summary: 'Liveness probe: the process answers (no dependency is checked)', response: ok };
+  app.get('/liveness', { config, schema: liveness }, async () => ({ status: 'ok' }));
+  const ready = {
+    tags,
+    summary: 'Readiness probe: each dependency with its status',
+    description: '503 when a required dependency (database; storage and LiveKit when configured) is down.',
+    response: {
+      200: { ...ReadinessReport, description: 'ok, or degraded (an optional dependency is down)' },
+      503: { ...ReadinessReport, description: 'down: a required dependency is down' },
+    },
+  };
+  app.get('/readiness', { config, schema: ready }, async (_req, reply) => {
     const report = await readiness(checks, required);
     reply.code(report.status === 'down' ? 503 : 200);
     return report;

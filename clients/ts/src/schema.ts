@@ -2,6 +2,1079 @@
 // The service's /openapi.json is the source: change the route schemas, then regenerate.
 
 export interface paths {
+    "/api/v1/admin/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All calls, newest first, with filters and search (operators) */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "waiting" | "active" | "ended" | "failed";
+                    call_type?: "one_to_one" | "group" | "conference" | "broadcast";
+                    /** @description created at or after */
+                    from?: string;
+                    /** @description created before */
+                    to?: string;
+                    /** @description exact room name */
+                    room?: string;
+                    /** @description text in the title, room name or a participant name */
+                    q?: string;
+                    limit?: number;
+                    /** @description Opaque cursor from next_cursor */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            calls: {
+                                avg_quality_score: number | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                call_id: string;
+                                call_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                creator: {
+                                    aura_id: string | null;
+                                    display_name: string | null;
+                                    /**
+                                     * Format: uuid
+                                     * @description UUID
+                                     */
+                                    user_id: string;
+                                };
+                                duration_seconds: number | null;
+                                ended_at: string | null;
+                                files_shared: number;
+                                max_participants: number;
+                                name: string;
+                                /** @description participants connected now */
+                                participant_count: number;
+                                privacy: string;
+                                room_id: string | null;
+                                room_name: string;
+                                /** @description LiveKit sessions that joined (a reconnect is a new session) */
+                                sessions: number;
+                                started_at: string | null;
+                                status: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/calls/{call_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any call's detail: participants, timeline, quality, files, links (operators) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            call: {
+                                avg_quality_score: number | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                call_id: string;
+                                call_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                creator: {
+                                    aura_id: string | null;
+                                    display_name: string | null;
+                                    /**
+                                     * Format: uuid
+                                     * @description UUID
+                                     */
+                                    user_id: string;
+                                };
+                                duration_seconds: number | null;
+                                ended_at: string | null;
+                                files_shared: number;
+                                max_participants: number;
+                                name: string;
+                                /** @description participants connected now */
+                                participant_count: number;
+                                privacy: string;
+                                room_id: string | null;
+                                room_name: string;
+                                /** @description LiveKit sessions that joined (a reconnect is a new session) */
+                                sessions: number;
+                                started_at: string | null;
+                                status: string;
+                            };
+                            files: {
+                                access_level: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                expires_at: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                file_id: string;
+                                file_name: string;
+                                file_size: number;
+                                file_type: string;
+                                scan_status: string;
+                                uploader_id: string | null;
+                            }[];
+                            links: {
+                                access_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                created_by: string;
+                                current_uses: number;
+                                expires_at: string | null;
+                                is_active: boolean;
+                                last_used_at: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                link_id: string;
+                                max_uses: number | null;
+                                short_code: string;
+                                title: string | null;
+                                total_clicks: number;
+                                unique_visitors: number;
+                            }[];
+                            participants: {
+                                audio_enabled: boolean;
+                                avg_latency_ms: number | null;
+                                avg_quality_score: number | null;
+                                connection_type: string | null;
+                                disconnect_reason: string | null;
+                                display_name: string | null;
+                                duration_seconds: number | null;
+                                identity: string;
+                                joined_at: string | null;
+                                left_at: string | null;
+                                packet_loss_percent: number | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                participant_id: string;
+                                role: string;
+                                screen_sharing: boolean;
+                                status: string;
+                                user_id: string | null;
+                                video_enabled: boolean;
+                            }[];
+                            quality: {
+                                participants: {
+                                    avg_jitter_ms: number | null;
+                                    avg_latency_ms: number | null;
+                                    avg_packet_loss_percent: number | null;
+                                    avg_quality_score: number | null;
+                                    min_quality_score: number | null;
+                                    /**
+                                     * Format: uuid
+                                     * @description UUID
+                                     */
+                                    participant_id: string;
+                                    samples: number;
+                                }[];
+                                summary: {
+                                    avg_jitter_ms: number | null;
+                                    avg_latency_ms: number | null;
+                                    avg_packet_loss_percent: number | null;
+                                    avg_quality_score: number | null;
+                                    min_quality_score: number | null;
+                                    samples: number;
+                                };
+                            };
+                            timeline: {
+                                display_name: string | null;
+                                events: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    reason?: string | null;
+                                    source?: string;
+                                    /** @description joined | published | unpublished | left | disconnected */
+                                    type: string;
+                                }[];
+                                identity: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                participant_id: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/livekit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health of the LiveKit link: webhooks received and failed, reconciliation runs and repairs (operators) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            livekit_configured: boolean;
+                            reconciliation: {
+                                last_day: {
+                                    calls: number;
+                                    calls_ended: number;
+                                    failed: number;
+                                    runs: number;
+                                    sessions_joined: number;
+                                    sessions_left: number;
+                                    tracks: number;
+                                };
+                                last_run_at: string | null;
+                                recent: {
+                                    calls: number;
+                                    calls_ended: number;
+                                    error: string | null;
+                                    /** Format: date-time */
+                                    finished_at: string;
+                                    sessions_joined: number;
+                                    sessions_left: number;
+                                    /** Format: date-time */
+                                    started_at: string;
+                                    tracks: number;
+                                }[];
+                            };
+                            webhook_failures: {
+                                last_day: {
+                                    apply: number;
+                                    body: number;
+                                    signature: number;
+                                };
+                                recent: {
+                                    count: number;
+                                    error: string | null;
+                                    event: string | null;
+                                    event_id: string | null;
+                                    /** @description signature | body | apply */
+                                    kind: string;
+                                    /** Format: date-time */
+                                    occurred_at: string;
+                                    room_name: string | null;
+                                }[];
+                            };
+                            webhooks: {
+                                last_event: string | null;
+                                last_received_at: string | null;
+                                last_room_name: string | null;
+                                received_last_day: number;
+                                received_last_hour: number;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/quality/worst": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls or participants with the worst MOS, packet loss or round-trip time in a range (operators) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first UTC day (default: 29 days before to) */
+                    from?: string;
+                    /** @description last UTC day, included (default: today) */
+                    to?: string;
+                    metric?: "mos" | "packet_loss" | "rtt";
+                    subject?: "calls" | "participants";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            calls: {
+                                avg_jitter_ms: number | null;
+                                avg_latency_ms: number | null;
+                                avg_packet_loss_percent: number | null;
+                                avg_quality_score: number | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                call_id: string;
+                                max_latency_ms: number | null;
+                                max_packet_loss_percent: number | null;
+                                min_quality_score: number | null;
+                                name: string;
+                                room_name: string;
+                                samples: number;
+                                started_at: string | null;
+                                status: string;
+                            }[] | null;
+                            metric: string;
+                            participants: {
+                                avg_jitter_ms: number | null;
+                                avg_latency_ms: number | null;
+                                avg_packet_loss_percent: number | null;
+                                avg_quality_score: number | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                call_id: string;
+                                display_name: string | null;
+                                identity: string;
+                                max_latency_ms: number | null;
+                                max_packet_loss_percent: number | null;
+                                min_quality_score: number | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                participant_id: string;
+                                room_name: string;
+                                samples: number;
+                                user_id: string | null;
+                            }[] | null;
+                            subject: string;
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rooms/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rooms open right now with the participants connected (operators) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rooms: {
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                call_id: string;
+                                call_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                created_by: string;
+                                max_participants: number;
+                                name: string;
+                                participant_count: number;
+                                participants: {
+                                    audio_enabled: boolean;
+                                    avg_quality_score: number | null;
+                                    display_name: string | null;
+                                    identity: string;
+                                    joined_at: string | null;
+                                    /**
+                                     * Format: uuid
+                                     * @description UUID
+                                     */
+                                    participant_id: string;
+                                    role: string;
+                                    screen_sharing: boolean;
+                                    user_id: string | null;
+                                    video_enabled: boolean;
+                                }[];
+                                room_name: string;
+                                started_at: string | null;
+                                status: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Participant-minutes, calls and peak concurrency per UTC day; for one room or user with room/user_id (operators) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first UTC day (default: 29 days before to) */
+                    from?: string;
+                    /** @description last UTC day, included (default: today) */
+                    to?: string;
+                    /** @description one room (exact name) */
+                    room?: string;
+                    /** @description UUID */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            days: {
+                                /** @description calls with participant time that day */
+                                calls: number;
+                                /**
+                                 * Format: date
+                                 * @description UTC day, YYYY-MM-DD
+                                 */
+                                day: string;
+                                participant_minutes: number;
+                                /** @description people in calls that day, counted once per call */
+                                participations: number;
+                                peak_concurrent: number | null;
+                            }[];
+                            /**
+                             * Format: date
+                             * @description UTC day, YYYY-MM-DD
+                             */
+                            from: string;
+                            now: {
+                                calls: number;
+                                participants: number;
+                            } | null;
+                            scope: {
+                                room?: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                user_id?: string;
+                            } | null;
+                            /**
+                             * Format: date
+                             * @description UTC day, YYYY-MM-DD
+                             */
+                            to: string;
+                            totals: {
+                                /** @description sum of the daily call counts (a call over midnight counts per day) */
+                                call_days: number;
+                                participant_minutes: number;
+                                participations: number;
+                                peak_concurrent: number | null;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/usage/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rooms with the most participant-minutes in a range (operators) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first UTC day (default: 29 days before to) */
+                    from?: string;
+                    /** @description last UTC day, included (default: today) */
+                    to?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rooms: {
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                call_id: string;
+                                days_active: number;
+                                name: string;
+                                participant_minutes: number;
+                                room_name: string;
+                                status: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/usage/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users with the most participant-minutes in a range (operators) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description first UTC day (default: 29 days before to) */
+                    from?: string;
+                    /** @description last UTC day, included (default: today) */
+                    to?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            users: {
+                                aura_id: string | null;
+                                call_days: number;
+                                display_name: string | null;
+                                participant_minutes: number;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                user_id: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calls": {
         parameters: {
             query?: never;
@@ -9,10 +1082,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * My call history
+         * @description Calls the caller created or took part in, newest first.
+         */
         get: {
             parameters: {
                 query?: {
-                    status?: "waiting" | "active" | "ended" | "failed";
+                    /** @description all: no status filter */
+                    status?: "waiting" | "active" | "ended" | "failed" | "all";
                     call_type?: "one_to_one" | "group" | "conference" | "broadcast";
                     /** @description created at or after */
                     from?: string;
@@ -28,7 +1106,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -70,7 +1148,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -79,7 +1157,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -88,7 +1166,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -97,7 +1175,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -123,6 +1201,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One call of my history */
         get: {
             parameters: {
                 query?: never;
@@ -135,7 +1214,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -174,7 +1253,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -183,7 +1262,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -192,7 +1271,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -201,7 +1280,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -210,7 +1289,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -236,9 +1315,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * The participants of a call
+         * @description One entry per LiveKit session (a seat handed out with a token and not yet taken is `waiting`), in join order.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description Opaque cursor from next_cursor */
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     /** @description UUID */
@@ -248,13 +1335,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            next_cursor: string | null;
                             participants: {
                                 audio_enabled: boolean;
                                 avg_latency_ms: number | null;
@@ -281,7 +1369,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -290,7 +1378,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -299,7 +1387,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -308,7 +1396,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -317,7 +1405,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -343,6 +1431,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Quality of a call: summary, per participant, time series */
         get: {
             parameters: {
                 query?: {
@@ -360,7 +1449,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -421,7 +1510,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -430,7 +1519,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -439,7 +1528,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -448,7 +1537,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -457,7 +1546,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -466,7 +1555,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -478,7 +1567,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** @description A participant reports 1..100 samples about its own connection. */
+        /**
+         * Report quality samples of my connection
+         * @description A participant reports 1..100 samples about its own connection; quality_score (0..5) is computed when absent. Not a participant of the call: 403.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -514,7 +1606,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Accepted */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -525,7 +1617,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -534,7 +1626,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -543,7 +1635,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -552,7 +1644,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -561,7 +1653,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -570,7 +1662,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -587,6 +1679,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deployment settings for browser clients
+         * @description How to sign in and whether LiveKit is configured. Public values only; no token needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            auth: {
+                                /** @description development: POST /dev/sign-in with a name; supabase: Supabase Auth with the URL and anon key below; external: bring a token from your identity provider */
+                                mode: "development" | "supabase" | "external";
+                                /** @description Supabase's public anon key, meant for browsers */
+                                supabase_anon_key?: string;
+                                supabase_url?: string;
+                            };
+                            livekit: {
+                                /** @description false: rooms, history and files work, calls need LIVEKIT_URL */
+                                configured: boolean;
+                                /** @description LiveKit URL for clients (ws: or wss:) */
+                                url?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts": {
         parameters: {
             query?: never;
@@ -594,6 +1775,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List my contacts */
         get: {
             parameters: {
                 query?: {
@@ -613,7 +1795,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -653,7 +1835,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -662,7 +1844,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -671,7 +1853,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -680,7 +1862,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -692,7 +1874,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** @description Add a contact by contact_user_id or aura_id (exactly one). */
+        /**
+         * Add a contact
+         * @description Add a contact by contact_user_id or aura_id (exactly one). Yourself is 400, an unknown user 404, a duplicate 409.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -719,7 +1904,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -756,7 +1941,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -765,7 +1950,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -774,7 +1959,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -783,7 +1968,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -792,7 +1977,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -801,7 +1986,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -825,6 +2010,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a contact */
         get: {
             parameters: {
                 query?: never;
@@ -837,7 +2023,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -874,7 +2060,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -883,7 +2069,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -892,7 +2078,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -901,7 +2087,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -910,7 +2096,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -921,6 +2107,7 @@ export interface paths {
                 };
             };
         };
+        /** Update a contact (partial) */
         put: {
             parameters: {
                 query?: never;
@@ -944,7 +2131,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -981,7 +2168,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -990,7 +2177,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -999,7 +2186,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1008,7 +2195,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1017,7 +2204,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1029,6 +2216,7 @@ export interface paths {
             };
         };
         post?: never;
+        /** Remove a contact */
         delete: {
             parameters: {
                 query?: never;
@@ -1041,14 +2229,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Removed */
                 204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1057,7 +2245,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1066,7 +2254,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1075,7 +2263,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1084,7 +2272,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1100,6 +2288,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dev/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Development sign-in by name
+         * @description Returns the token `npm run dev-token -- <name>` prints. Exists only while the development JWT secret is in use and NODE_ENV is not production; 404 otherwise.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Development user name; the same name is the same user (AuraID @<name>.aura) */
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            access_token: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @enum {string} */
+                            token_type: "bearer";
+                            user: {
+                                aura_id: string;
+                                display_name: string;
+                                email: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                user_id: string;
+                                username: string;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1107,7 +2403,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Server-sent events for the signed-in user: call.created, call.started, call.ended, participant.joined, participant.left, participant.media_changed (and other domains' events) for calls the user may see. Send Last-Event-ID (or ?last_event_id=) to resume within 300 s. Comment lines are heartbeats. */
+        /**
+         * Live events of my calls (server-sent events)
+         * @description Server-sent events for the signed-in user: call.created, call.started, call.ended, participant.joined, participant.left, participant.media_changed (and other domains' events) for calls the user may see. Send Last-Event-ID (or ?last_event_id=) to resume within 300 s. Comment lines are heartbeats.
+         */
         get: {
             parameters: {
                 query?: {
@@ -1119,16 +2418,16 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream */
+                /** @description An endless text/event-stream. Each event: `id: <event_id>`, `event: <type>`, `data: <JSON of the event>` (event_id, type, call_id, payload, created_at). */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "text/event-stream": string;
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1137,7 +2436,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1146,7 +2445,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1155,7 +2454,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1181,6 +2480,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * List the files of a call
+         * @description Give call_id or room_name (exactly one).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1197,7 +2500,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1235,7 +2538,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1244,7 +2547,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1253,7 +2556,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1262,7 +2565,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1271,7 +2574,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1283,7 +2586,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload a file (multipart: file, call_id | room_name, access_level?, expires_in_seconds?) */
+        /**
+         * Upload a file to a call (multipart/form-data)
+         * @description Fields: file (required), call_id or room_name (one), access_level (default call_participants), expires_in_seconds. Only participants of the call may upload; file_sharing_enabled=false is 403; over the size limit is 413 and nothing is stored. The file is then scanned: see scan_status.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1291,9 +2597,29 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        access_level?: "public" | "call_participants" | "private";
+                        /**
+                         * Format: uuid
+                         * @description The call; give call_id or room_name
+                         */
+                        call_id?: string;
+                        /** @description Delete the file this many seconds after upload */
+                        expires_in_seconds?: number;
+                        /**
+                         * Format: binary
+                         * @description The file; one per request, up to the upload limit
+                         */
+                        file: string;
+                        /** @description The LiveKit room name, instead of call_id */
+                        room_name?: string;
+                    };
+                };
+            };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -1328,7 +2654,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1337,7 +2663,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1346,7 +2672,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1355,7 +2681,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1364,7 +2690,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1373,7 +2699,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNSUPPORTED_MEDIA_TYPE: wrong Content-Type */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -1382,7 +2708,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1391,7 +2717,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1400,7 +2726,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UPSTREAM_UNAVAILABLE: LiveKit, storage or the database is unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1424,6 +2750,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a file's details and scan state */
         get: {
             parameters: {
                 query?: never;
@@ -1436,7 +2763,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1471,7 +2798,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1480,7 +2807,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1489,7 +2816,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1498,7 +2825,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1507,7 +2834,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1520,6 +2847,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        /** Delete a file (uploader or call creator) */
         delete: {
             parameters: {
                 query?: never;
@@ -1532,14 +2860,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Deleted */
                 204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1548,7 +2876,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1557,7 +2885,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1566,7 +2894,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1575,7 +2903,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1584,7 +2912,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1607,7 +2935,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download a file through a signed URL (disk storage) */
+        /**
+         * Download a file through a signed URL (disk storage)
+         * @description The URL that GET /api/v1/files/{file_id}/download hands out; expires and sig are its credential. Supports Range (one range), If-Range and If-None-Match.
+         */
         get: {
             parameters: {
                 query?: {
@@ -1622,7 +2953,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The file, as an attachment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The requested byte range */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match matched the ETag) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1631,16 +2987,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1649,7 +2996,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1658,7 +3005,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1667,7 +3014,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RANGE_NOT_SATISFIABLE: the Range lies outside the file */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -1676,7 +3023,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1685,7 +3032,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1694,7 +3041,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UPSTREAM_UNAVAILABLE: LiveKit, storage or the database is unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1720,7 +3067,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A short-lived signed URL for the file; ?redirect=1 answers 302 to it */
+        /**
+         * A short-lived signed URL for the file; ?redirect=1 answers 302 to it
+         * @description A file whose scan is not clean is not handed out: 409 FILE_NOT_READY while pending, 403 FILE_INFECTED (unless scanning is off).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1735,7 +3085,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1748,14 +3098,14 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Redirect to the signed URL (Location header) */
                 302: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1764,7 +3114,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1773,7 +3123,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1782,7 +3132,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1791,7 +3141,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1800,7 +3150,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1809,7 +3159,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1818,7 +3168,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UPSTREAM_UNAVAILABLE: LiveKit, storage or the database is unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1844,6 +3194,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Preview an invite link (public)
+         * @description The link's preview (counts a click). A browser (Accept preferring text/html) gets the web app's join page instead.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1855,7 +3209,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1873,7 +3227,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1882,16 +3236,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1900,7 +3245,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description LINK_GONE: the link or request expired, was used up or deactivated */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -1909,7 +3254,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1918,7 +3263,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1930,6 +3275,10 @@ export interface paths {
             };
         };
         put?: never;
+        /**
+         * Join through an invite link (public; Bearer optional)
+         * @description 200 with a LiveKit token, or 202 with a request to poll when the link requires approval. Guests must send display_name. Wrong password: 403 INVALID_PASSWORD; too many attempts: 429; expired, used up or inactive: 410 LINK_GONE.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1949,7 +3298,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1977,7 +3326,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Accepted */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -1998,7 +3347,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2007,7 +3356,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2016,7 +3365,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2025,7 +3374,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2034,7 +3383,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2043,7 +3392,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description LINK_GONE: the link or request expired, was used up or deactivated */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -2052,7 +3401,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2061,7 +3410,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2085,6 +3434,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Poll a waiting-room request (public)
+         * @description Needs the request_secret of the 202 (x-request-secret header or ?secret=), else 404. The token payload comes once, on the first poll after approval.
+         */
         get: {
             parameters: {
                 query?: {
@@ -2136,7 +3489,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2145,16 +3498,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2163,7 +3507,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2172,7 +3516,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description LINK_GONE: the link or request expired, was used up or deactivated */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -2181,7 +3525,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2190,7 +3534,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2216,6 +3560,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List my invite links */
         get: {
             parameters: {
                 query?: {
@@ -2231,7 +3576,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2272,7 +3617,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2281,7 +3626,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2290,7 +3635,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2299,7 +3644,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2311,6 +3656,10 @@ export interface paths {
             };
         };
         put?: never;
+        /**
+         * Create an invite link for a call (creator only)
+         * @description access_type password needs a password; restricted admits signed-in contacts of the creator only.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2339,7 +3688,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -2377,7 +3726,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2386,7 +3735,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2395,7 +3744,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2404,7 +3753,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2413,7 +3762,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2422,7 +3771,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2446,6 +3795,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get an invite link */
         get: {
             parameters: {
                 query?: never;
@@ -2458,7 +3808,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2496,7 +3846,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2505,7 +3855,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2514,7 +3864,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2523,7 +3873,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2532,7 +3882,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2543,6 +3893,7 @@ export interface paths {
                 };
             };
         };
+        /** Update an invite link (partial) */
         put: {
             parameters: {
                 query?: never;
@@ -2569,7 +3920,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2607,7 +3958,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2616,7 +3967,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2625,7 +3976,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2634,7 +3985,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2643,7 +3994,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2652,7 +4003,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2664,6 +4015,7 @@ export interface paths {
             };
         };
         post?: never;
+        /** Delete an invite link */
         delete: {
             parameters: {
                 query?: never;
@@ -2676,14 +4028,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Deleted */
                 204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2692,7 +4044,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2701,7 +4053,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2710,7 +4062,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2719,7 +4071,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2742,6 +4094,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * List my rooms
+         * @description Rooms the caller created, was invited to or took part in, newest first.
+         */
         get: {
             parameters: {
                 query?: {
@@ -2756,7 +4112,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2796,7 +4152,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2805,7 +4161,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2814,7 +4170,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2823,7 +4179,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2835,6 +4191,10 @@ export interface paths {
             };
         };
         put?: never;
+        /**
+         * Create a room (and its call)
+         * @description The LiveKit room and the row are created together or not at all. Invitees (user ids or AuraIDs) may then see the room and get tokens; a blocked invitation is 403, an unknown invitee 404.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2861,7 +4221,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -2898,7 +4258,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2907,7 +4267,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2916,7 +4276,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2925,7 +4285,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2934,7 +4294,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2943,7 +4303,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2952,7 +4312,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UPSTREAM_UNAVAILABLE: LiveKit, storage or the database is unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2976,6 +4336,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a room by call_id or room_name */
         get: {
             parameters: {
                 query?: never;
@@ -2988,7 +4349,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3025,7 +4386,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3034,7 +4395,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3043,7 +4404,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3052,7 +4413,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3061,7 +4422,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3074,6 +4435,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        /**
+         * Close a room (creator only)
+         * @description Deletes the LiveKit room, disconnects everyone and ends the call; the call stays in history.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -3086,14 +4451,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Closed */
                 204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3102,7 +4467,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3111,7 +4476,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3120,7 +4485,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3129,7 +4494,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3138,7 +4503,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3147,7 +4512,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UPSTREAM_UNAVAILABLE: LiveKit, storage or the database is unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3170,6 +4535,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * The waiting room: join requests of a room (creator only)
+         * @description pending by default; status=all lists every request. New requests also arrive on GET /api/v1/events.
+         */
         get: {
             parameters: {
                 query?: {
@@ -3187,7 +4556,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3225,7 +4594,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3234,7 +4603,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3243,7 +4612,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3252,7 +4621,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3261,7 +4630,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3270,7 +4639,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3298,6 +4667,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Admit a waiting guest */
         post: {
             parameters: {
                 query?: never;
@@ -3312,7 +4682,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3347,7 +4717,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3356,7 +4726,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3365,7 +4735,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3374,7 +4744,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3383,7 +4753,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3392,7 +4762,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description LINK_GONE: the link or request expired, was used up or deactivated */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -3401,7 +4771,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3410,7 +4780,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3436,6 +4806,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Turn a waiting guest away */
         post: {
             parameters: {
                 query?: never;
@@ -3450,7 +4821,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3485,7 +4856,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3494,7 +4865,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3503,7 +4874,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3512,7 +4883,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3521,7 +4892,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3530,7 +4901,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description LINK_GONE: the link or request expired, was used up or deactivated */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -3539,7 +4910,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3548,7 +4919,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3574,6 +4945,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Get a LiveKit join token for a room
+         * @description The body may be left out. ROOM_FULL (403) when max_participants are connected; CALL_ENDED (409) once the call ended; host/moderator only for the creator (else 403).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3584,7 +4959,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         display_name?: string;
@@ -3597,7 +4972,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3625,7 +5000,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3634,7 +5009,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3643,7 +5018,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description FORBIDDEN (or ROOM_FULL, INVALID_PASSWORD, FILE_INFECTED): visible, but not allowed */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3652,7 +5027,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3661,7 +5036,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3670,7 +5045,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3679,7 +5054,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3703,6 +5078,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Find a user's public profile by AuraID */
         get: {
             parameters: {
                 query: {
@@ -3715,7 +5091,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3733,7 +5109,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3742,7 +5118,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3751,7 +5127,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3760,7 +5136,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3769,7 +5145,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3795,6 +5171,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * The signed-in user's profile
+         * @description Created from the token's claims the first time the user is seen.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -3804,7 +5184,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3826,7 +5206,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3835,7 +5215,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3844,7 +5224,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3853,7 +5233,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3862,7 +5242,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3873,6 +5253,10 @@ export interface paths {
                 };
             };
         };
+        /**
+         * Update the own profile (partial)
+         * @description Only the fields sent change; a taken aura_id is 409.
+         */
         put: {
             parameters: {
                 query?: never;
@@ -3892,7 +5276,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3914,7 +5298,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3923,7 +5307,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3932,7 +5316,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3941,7 +5325,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description CONFLICT (or CALL_ENDED, FILE_NOT_READY): the current state does not allow it */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3950,7 +5334,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3959,7 +5343,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3986,7 +5370,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description LiveKit webhook receiver (body as LiveKit sends it, signed Authorization header). */
+        /**
+         * Receive a LiveKit webhook
+         * @description Body as LiveKit sends it (application/webhook+json), with LiveKit's signed Authorization header; a bad or missing signature is 401 and changes nothing. Duplicates and reordering are harmless.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3994,20 +5381,76 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description unix seconds */
+                        createdAt: string;
+                        /** @description room_started, room_finished, participant_joined, participant_left, track_published, ... */
+                        event: string;
+                        id: string;
+                        participant?: {
+                            identity: string;
+                            sid: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        room?: {
+                            name: string;
+                            sid: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        track?: {
+                            sid: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    "application/webhook+json": {
+                        /** @description unix seconds */
+                        createdAt: string;
+                        /** @description room_started, room_finished, participant_joined, participant_left, track_published, ... */
+                        event: string;
+                        id: string;
+                        participant?: {
+                            identity: string;
+                            sid: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        room?: {
+                            name: string;
+                            sid: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        track?: {
+                            sid: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** @description applied, duplicate, unknown_room or ignored */
                             status: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4016,7 +5459,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4025,7 +5468,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -4034,7 +5477,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4043,7 +5486,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description Default Response */
+                /** @description UPSTREAM_UNAVAILABLE: LiveKit, storage or the database is unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4067,6 +5510,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The process answers */
         get: {
             parameters: {
                 query?: never;
@@ -4076,12 +5520,17 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ok";
+                        };
+                    };
                 };
             };
         };
@@ -4100,6 +5549,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Liveness probe: the process answers (no dependency is checked) */
         get: {
             parameters: {
                 query?: never;
@@ -4109,12 +5559,17 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ok";
+                        };
+                    };
                 };
             };
         };
@@ -4133,6 +5588,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Readiness probe: each dependency with its status
+         * @description 503 when a required dependency (database; storage and LiveKit when configured) is down.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -4142,12 +5601,57 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description ok, or degraded (an optional dependency is down) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description One entry per dependency: database, storage, livekit, and redis and scanner when configured */
+                            checks: {
+                                [key: string]: {
+                                    /** @description How long the probe took */
+                                    latency_ms?: number;
+                                    /** @description Why it is down or not configured */
+                                    message?: string;
+                                    /** @description true: when down, the instance is not ready (503) */
+                                    required?: boolean;
+                                    status: "ok" | "down" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @description ok: all up; degraded: an optional dependency is down; down: a required one is (503) */
+                            status: "ok" | "degraded" | "down";
+                        };
+                    };
+                };
+                /** @description down: a required dependency is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description One entry per dependency: database, storage, livekit, and redis and scanner when configured */
+                            checks: {
+                                [key: string]: {
+                                    /** @description How long the probe took */
+                                    latency_ms?: number;
+                                    /** @description Why it is down or not configured */
+                                    message?: string;
+                                    /** @description true: when down, the instance is not ready (503) */
+                                    required?: boolean;
+                                    status: "ok" | "down" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @description ok: all up; degraded: an optional dependency is down; down: a required one is (503) */
+                            status: "ok" | "degraded" | "down";
+                        };
+                    };
                 };
             };
         };
@@ -4163,10 +5667,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The shape of every answer with a status of 400 or more */
         ErrorResponse: {
             error: {
+                /** @description Stable machine-readable code, e.g. VALIDATION_ERROR, NOT_FOUND, ROOM_FULL */
                 code: string;
+                /** @description Extra context, e.g. the failed validation rules */
                 details?: unknown;
+                /** @description Human-readable; wording may change */
                 message: string;
             };
         };

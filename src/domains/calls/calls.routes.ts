@@ -66,6 +66,8 @@ export const callsRoutes: FastifyPluginAsync<{ calls: CallsService }> = async (a
     {
       schema: {
         tags,
+        summary: 'My call history',
+        description: 'Calls the caller created or took part in, newest first.',
         security: bearer,
         querystring: ListQuery,
         response: { 200: Type.Object({ calls: Type.Array(Call), next_cursor: Nullable(Type.String()) }), ...errorResponses() },
@@ -76,7 +78,15 @@ export const callsRoutes: FastifyPluginAsync<{ calls: CallsService }> = async (a
 
   app.get<{ Params: Static<typeof CallParams> }>(
     '/calls/:call_id',
-    { schema: { tags, security: bearer, params: CallParams, response: { 200: Call, ...errorResponses(404) } } },
+    {
+      schema: {
+        tags,
+        summary: 'One call of my history',
+        security: bearer,
+        params: CallParams,
+        response: { 200: Call, ...errorResponses(404) },
+      },
+    },
     async (request) => calls.get(requireUser(request).id, request.params.call_id),
   );
 
@@ -85,6 +95,8 @@ export const callsRoutes: FastifyPluginAsync<{ calls: CallsService }> = async (a
     {
       schema: {
         tags,
+        summary: 'The participants of a call',
+        description: 'One entry per LiveKit session (a seat handed out with a token and not yet taken is `waiting`), in join order.',
         security: bearer,
         params: CallParams,
         querystring: ParticipantsQuery,

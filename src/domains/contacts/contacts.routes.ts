@@ -74,8 +74,9 @@ export const contactsRoutes: FastifyPluginAsync<{ contacts: ContactsService }> =
     {
       schema: {
         tags,
+        summary: 'Add a contact',
         security: bearer,
-        description: 'Add a contact by contact_user_id or aura_id (exactly one).',
+        description: 'Add a contact by contact_user_id or aura_id (exactly one). Yourself is 400, an unknown user 404, a duplicate 409.',
         body: NewContact,
         response: { 201: Contact, ...errorResponses(404, 409) },
       },
@@ -88,6 +89,7 @@ export const contactsRoutes: FastifyPluginAsync<{ contacts: ContactsService }> =
     {
       schema: {
         tags,
+        summary: 'List my contacts',
         security: bearer,
         querystring: ListQuery,
         response: { 200: Type.Object({ contacts: Type.Array(Contact), next_cursor: Nullable(Type.String()) }), ...errorResponses() },
@@ -98,21 +100,36 @@ export const contactsRoutes: FastifyPluginAsync<{ contacts: ContactsService }> =
 
   app.get<{ Params: Static<typeof Params> }>(
     '/contacts/:contact_id',
-    { schema: { tags, security: bearer, params: Params, response: { 200: Contact, ...errorResponses(404) } } },
+    { schema: { tags, summary: 'Get a contact', security: bearer, params: Params, response: { 200: Contact, ...errorResponses(404) } } },
     async (request) => contacts.get(requireUser(request).id, request.params.contact_id),
   );
 
   app.put<{ Params: Static<typeof Params>; Body: Static<typeof ContactPatch> }>(
     '/contacts/:contact_id',
     {
-      schema: { tags, security: bearer, params: Params, body: ContactPatch, response: { 200: Contact, ...errorResponses(404) } },
+      schema: {
+        tags,
+        summary: 'Update a contact (partial)',
+        security: bearer,
+        params: Params,
+        body: ContactPatch,
+        response: { 200: Contact, ...errorResponses(404) },
+      },
     },
     async (request) => contacts.update(requireUser(request).id, request.params.contact_id, request.body),
   );
 
   app.delete<{ Params: Static<typeof Params> }>(
     '/contacts/:contact_id',
-    { schema: { tags, security: bearer, params: Params, response: { 204: Type.Null(), ...errorResponses(404) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Remove a contact',
+        security: bearer,
+        params: Params,
+        response: { 204: Type.Null({ description: 'Removed' }), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       await contacts.remove(requireUser(request).id, request.params.contact_id);
       return reply.code(204).send();

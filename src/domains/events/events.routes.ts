@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { requireUser } from '../../http/authenticate.ts';
+import { docOnly } from '../../http/openapi.ts';
 import { bearer, errorResponses } from '../../http/schemas.ts';
 import { RESUME_WINDOW_SECONDS, type EventsService, type LiveEvent } from './events.service.ts';
 
@@ -21,6 +22,7 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventsService; heartbeat
     {
       schema: {
         tags: ['events'],
+        summary: 'Live events of my calls (server-sent events)',
         security: bearer,
         description:
           'Server-sent events for the signed-in user: call.created, call.started, call.ended, participant.joined, ' +
@@ -28,9 +30,21 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventsService; heartbeat
           `Send Last-Event-ID (or ?last_event_id=) to resume within ${RESUME_WINDOW_SECONDS} s. ` +
           'Comment lines are heartbeats.',
         querystring: Type.Object({ last_event_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })) }),
-        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses() },
+        response: errorResponses(),
       },
-      config: { rateLimit: false },
+      config: {
+        rateLimit: false,
+        ...docOnly({
+          responses: {
+            200: {
+              description:
+                'An endless text/event-stream. Each event: `id: <event_id>`, `event: <type>`, `data: <JSON of the event>` ' +
+                '(event_id, type, call_id, payload, created_at).',
+              content: { 'text/event-stream': { schema: Type.String() } },
+            },
+          },
+        }),
+      },
     },
     async (request, reply) => {
       const user = requireUser(request);

@@ -4,9 +4,12 @@
 // markup can never run in this service's origin.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../http/schemas.ts';
+import { docOnly } from '../../http/openapi.ts';
+import { publicErrorResponses } from '../../http/schemas.ts';
 import { contentDisposition, servedContentType } from './content-disposition.ts';
 import type { SignedDownloads } from './files.service.ts';
+
+const BINARY = { type: 'string', format: 'binary' };
 
 export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
@@ -41,16 +44,28 @@ export const fileDownloadRoutes: FastifyPluginAsync<{ downloads: SignedDownloads
   app.get<{ Params: { file_id: string }; Querystring: { expires?: string; sig?: string } }>(
     '/files/:file_id/content',
     {
-      config: { skipAuth: true },
+      config: {
+        skipAuth: true,
+        ...docOnly({
+          responses: {
+            200: { description: 'The file, as an attachment', content: { 'application/octet-stream': { schema: BINARY } } },
+            206: { description: 'The requested byte range', content: { 'application/octet-stream': { schema: BINARY } } },
+            304: { description: 'Not modified (If-None-Match matched the ETag)' },
+          },
+        }),
+      },
       schema: {
         tags: ['files'],
         summary: 'Download a file through a signed URL (disk storage)',
+        description:
+          'The URL that GET /api/v1/files/{file_id}/download hands out; expires and sig are its credential. ' +
+          'Supports Range (one range), If-Range and If-None-Match.',
         params: Type.Object({ file_id: Type.String({ maxLength: 64 }) }),
         querystring: Type.Object({
           expires: Type.Optional(Type.String({ maxLength: 16 })),
           sig: Type.Optional(Type.String({ maxLength: 128 })),
         }),
-        response: errorResponses(403, 404, 409, 416, 503),
+        response: publicErrorResponses(403, 404, 409, 416, 503),
       },
     },
     async (request, reply) => {

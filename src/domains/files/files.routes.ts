@@ -5,6 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, payloadTooLarge, validation } from '../../errors.ts';
 import { requireUser } from '../../http/authenticate.ts';
+import { docOnly } from '../../http/openapi.ts';
 import { bearer, errorResponses, Nullable, PageQuery, Timestamp, Uuid } from '../../http/schemas.ts';
 import type { FilesService, UploadPart } from './files.service.ts';
 import { callRef } from './files.service.ts';
@@ -30,6 +31,19 @@ const File = Type.Object({
 });
 
 const FileParams = Type.Object({ file_id: Uuid });
+
+// The upload form, for the OpenAPI document only: the route reads the multipart body
+// as a stream (docOnly keeps Fastify from validating it). Send the fields before the
+// file, so they are checked before any byte is stored.
+const UploadForm = Type.Object({
+  call_id: Type.Optional(Type.String({ format: 'uuid', description: 'The call; give call_id or room_name' })),
+  room_name: Type.Optional(Type.String({ maxLength: 128, description: 'The LiveKit room name, instead of call_id' })),
+  access_level: Type.Optional(AccessLevel),
+  expires_in_seconds: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 365 * 86_400, description: 'Delete the file this many seconds after upload' }),
+  ),
+  file: Type.String({ format: 'binary', description: 'The file; one per request, up to the upload limit' }),
+});
 
 // Room for the form fields, part headers and boundaries around the file's bytes.
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -97,10 +111,14 @@ export const filesRoutes: FastifyPluginAsync<{ files: FilesService }> = async (a
       schema: {
         tags: ['files'],
         security: bearer,
-        summary: 'Upload a file (multipart: file, call_id | room_name, access_level?, expires_in_seconds?)',
-        consumes: ['multipart/form-data'],
+        summary: 'Upload a file to a call (multipart/form-data)',
+        description:
+          'Fields: file (required), call_id or room_name (one), access_level (default call_participants), ' +
+          'expires_in_seconds. Only participants of the call may upload; file_sharing_enabled=false is 403; ' +
+          'over the size limit is 413 and nothing is stored. The file is then scanned: see scan_status.',
         response: { 201: File, ...errorResponses(403, 404, 413, 415, 503) },
       },
+      config: docOnly({ body: { 'multipart/form-data': { schema: UploadForm } } }),
     },
     async (request, reply) => {
       const user = requireUser(request);
@@ -119,6 +137,8 @@ export const filesRoutes: FastifyPluginAsync<{ files: FilesService }> = async (a
     {
       schema: {
         tags: ['files'],
+        summary: 'List the files of a call',
+        description: 'Give call_id or room_name (exactly one).',
         security: bearer,
         querystring: Type.Object({
           call_id: Type.Optional(Uuid),
@@ -136,7 +156,15 @@ export const filesRoutes: FastifyPluginAsync<{ files: FilesService }> = async (a
 
   app.get<{ Params: { file_id: string } }>(
     '/files/:file_id',
-    { schema: { tags: ['files'], security: bearer, params: FileParams, response: { 200: File, ...errorResponses(404) } } },
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Get a file\'s details and scan state',
+        security: bearer,
+        params: FileParams,
+        response: { 200: File, ...errorResponses(404) },
+      },
+    },
     async (request) => files.get(requireUser(request).id, request.params.file_id),
   );
 
@@ -145,9 +173,10 @@ export const filesRoutes: FastifyPluginAsync<{ files: FilesService }> = async (a
     {
       schema: {
         tags: ['files'],
+        summary: 'Delete a file (uploader or call creator)',
         security: bearer,
         params: FileParams,
-        response: { 204: Type.Null(), ...errorResponses(403, 404) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(403, 404) },
       },
     },
     async (request, reply) => {
@@ -163,11 +192,14 @@ export const filesRoutes: FastifyPluginAsync<{ files: FilesService }> = async (a
         tags: ['files'],
         security: bearer,
         summary: 'A short-lived signed URL for the file; ?redirect=1 answers 302 to it',
+        description:
+          'A file whose scan is not clean is not handed out: 409 FILE_NOT_READY while pending, 403 FILE_INFECTED ' +
+          '(unless scanning is off).',
         params: FileParams,
         querystring: Type.Object({ redirect: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1'), Type.Literal('true'), Type.Literal('false')])) }),
         response: {
           200: Type.Object({ url: Type.String(), expires_at: Timestamp }),
-          302: Type.Null(),
+          302: Type.Null({ description: 'Redirect to the signed URL (Location header)' }),
           ...errorResponses(403, 404, 409, 503),
         },
       },

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { prefersHtml } from '../../http/accept.ts';
-import { errorResponses, Nullable, Timestamp, Uuid } from '../../http/schemas.ts';
+import { bearer, Nullable, publicErrorResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 import { TokenPayload } from '../rooms/rooms.routes.ts';
 import type { JoinService } from './join.service.ts';
 
@@ -64,9 +64,10 @@ export const joinRoutes: FastifyPluginAsync<{ join: JoinService }> = async (app,
     {
       schema: {
         tags,
+        summary: 'Preview an invite link (public)',
         description: "The link's preview (counts a click). A browser (Accept preferring text/html) gets the web app's join page instead.",
         params: Code,
-        response: { 200: Preview, ...errorResponses(404, 410) },
+        response: { 200: Preview, ...publicErrorResponses(404, 410) },
       },
     },
     async (request, reply) => {
@@ -81,9 +82,15 @@ export const joinRoutes: FastifyPluginAsync<{ join: JoinService }> = async (app,
     {
       schema: {
         tags,
+        summary: 'Join through an invite link (public; Bearer optional)',
+        description:
+          '200 with a LiveKit token, or 202 with a request to poll when the link requires approval. ' +
+          'Guests must send display_name. Wrong password: 403 INVALID_PASSWORD; too many attempts: 429; ' +
+          'expired, used up or inactive: 410 LINK_GONE.',
+        security: [{}, ...bearer],
         params: Code,
         body: JoinBody,
-        response: { 200: TokenPayload, 202: Pending, ...errorResponses(403, 404, 409, 410) },
+        response: { 200: TokenPayload, 202: Pending, ...publicErrorResponses(401, 403, 404, 409, 410) },
       },
     },
     async (request, reply) => {
@@ -97,9 +104,13 @@ export const joinRoutes: FastifyPluginAsync<{ join: JoinService }> = async (app,
     {
       schema: {
         tags,
+        summary: 'Poll a waiting-room request (public)',
+        description:
+          'Needs the request_secret of the 202 (x-request-secret header or ?secret=), else 404. ' +
+          'The token payload comes once, on the first poll after approval.',
         params: RequestParams,
         querystring: Type.Object({ secret: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false }),
-        response: { 200: PollResult, ...errorResponses(404, 409, 410) },
+        response: { 200: PollResult, ...publicErrorResponses(404, 409, 410) },
       },
     },
     async (request) => {

@@ -100,7 +100,16 @@ export const linksRoutes: FastifyPluginAsync<{ links: LinksService; join: JoinSe
 
   app.post<{ Body: Static<typeof NewLink> }>(
     '/links',
-    { schema: { tags, security: bearer, body: NewLink, response: { 201: Link, ...errorResponses(403, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create an invite link for a call (creator only)',
+        description: 'access_type password needs a password; restricted admits signed-in contacts of the creator only.',
+        security: bearer,
+        body: NewLink,
+        response: { 201: Link, ...errorResponses(403, 404) },
+      },
+    },
     async (request, reply) => reply.code(201).send(await links.create(requireUser(request).id, request.body)),
   );
 
@@ -109,6 +118,7 @@ export const linksRoutes: FastifyPluginAsync<{ links: LinksService; join: JoinSe
     {
       schema: {
         tags,
+        summary: 'List my invite links',
         security: bearer,
         querystring: ListLinks,
         response: { 200: Type.Object({ links: Type.Array(Link), next_cursor: Nullable(Type.String()) }), ...errorResponses() },
@@ -119,21 +129,38 @@ export const linksRoutes: FastifyPluginAsync<{ links: LinksService; join: JoinSe
 
   app.get<{ Params: Static<typeof LinkParams> }>(
     '/links/:link_id',
-    { schema: { tags, security: bearer, params: LinkParams, response: { 200: Link, ...errorResponses(404) } } },
+    {
+      schema: { tags, summary: 'Get an invite link', security: bearer, params: LinkParams, response: { 200: Link, ...errorResponses(404) } },
+    },
     async (request) => links.get(requireUser(request).id, request.params.link_id),
   );
 
   app.put<{ Params: Static<typeof LinkParams>; Body: Static<typeof LinkPatch> }>(
     '/links/:link_id',
     {
-      schema: { tags, security: bearer, params: LinkParams, body: LinkPatch, response: { 200: Link, ...errorResponses(404, 409) } },
+      schema: {
+        tags,
+        summary: 'Update an invite link (partial)',
+        security: bearer,
+        params: LinkParams,
+        body: LinkPatch,
+        response: { 200: Link, ...errorResponses(404, 409) },
+      },
     },
     async (request) => links.update(requireUser(request).id, request.params.link_id, request.body),
   );
 
   app.delete<{ Params: Static<typeof LinkParams> }>(
     '/links/:link_id',
-    { schema: { tags, security: bearer, params: LinkParams, response: { 204: Type.Null(), ...errorResponses(404) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete an invite link',
+        security: bearer,
+        params: LinkParams,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       await links.remove(requireUser(request).id, request.params.link_id);
       return reply.code(204).send();
@@ -145,6 +172,8 @@ export const linksRoutes: FastifyPluginAsync<{ links: LinksService; join: JoinSe
     {
       schema: {
         tags,
+        summary: 'The waiting room: join requests of a room (creator only)',
+        description: 'pending by default; status=all lists every request. New requests also arrive on GET /api/v1/events.',
         security: bearer,
         params: RoomKey,
         querystring: ListRequests,
@@ -163,6 +192,7 @@ export const linksRoutes: FastifyPluginAsync<{ links: LinksService; join: JoinSe
       {
         schema: {
           tags,
+          summary: action === 'approve' ? 'Admit a waiting guest' : 'Turn a waiting guest away',
           security: bearer,
           params: DecideParams,
           response: { 200: JoinRequest, ...errorResponses(403, 404, 409, 410) },

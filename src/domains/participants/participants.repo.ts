@@ -66,17 +66,19 @@ export interface ParticipantPage {
 
 /**
  * A call's sessions in join order (a seat not yet taken by its token time), one keyset
- * page at a time. A seat that connects moves later in this order, never earlier, so a
- * reader paging through a live call may see it twice but never misses it.
+ * page at a time, or all of them without `pg`. A seat that connects moves later in this
+ * order, never earlier, so a reader paging through a live call may see it twice but
+ * never misses it.
  */
 export async function listForCall(
   sql: Sql,
   callId: string,
-  pg: ParticipantPage,
+  pg?: ParticipantPage,
 ): Promise<Array<ParticipantRow & { order_key: string }>> {
-  const values: unknown[] = [callId, pg.limit];
+  // LIMIT NULL is no limit.
+  const values: unknown[] = [callId, pg?.limit ?? null];
   let after = '';
-  if (pg.after) {
+  if (pg?.after) {
     values.push(pg.after.at, pg.after.id);
     after = `AND (coalesce(joined_at, created_at), participant_id) > ($3::timestamptz, $4::uuid)`;
   }

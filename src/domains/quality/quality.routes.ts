@@ -103,8 +103,11 @@ export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService }> = as
     {
       schema: {
         tags,
+        summary: 'Report quality samples of my connection',
         security: bearer,
-        description: 'A participant reports 1..100 samples about its own connection.',
+        description:
+          'A participant reports 1..100 samples about its own connection; quality_score (0..5) is computed when absent. ' +
+          'Not a participant of the call: 403.',
         params: Params,
         body: Report,
         response: { 202: Type.Object({ accepted: Type.Number() }), ...errorResponses(403, 404) },
@@ -119,6 +122,7 @@ export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService }> = as
     {
       schema: {
         tags,
+        summary: 'Quality of a call: summary, per participant, time series',
         security: bearer,
         params: Params,
         querystring: SeriesQuery,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { requireUser } from '../../http/authenticate.ts';
+import { OPTIONAL_BODY } from '../../http/openapi.ts';
 import { bearer, errorResponses, Nullable, PageQuery, Timestamp, Uuid } from '../../http/schemas.ts';
 import type { RoomsService } from './rooms.service.ts';
 
@@ -87,7 +88,16 @@ export const roomsRoutes: FastifyPluginAsync<{ rooms: RoomsService }> = async (a
   const tags = ['rooms'];
   app.post<{ Body: Static<typeof CreateRoom> }>(
     '/rooms',
-    { schema: { tags, security: bearer, body: CreateRoom, response: { 201: Room, ...errorResponses(403, 404, 503) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a room (and its call)',
+        description: 'The LiveKit room and the row are created together or not at all. Invitees (user ids or AuraIDs) may then see the room and get tokens; a blocked invitation is 403, an unknown invitee 404.',
+        security: bearer,
+        body: CreateRoom,
+        response: { 201: Room, ...errorResponses(403, 404, 503) },
+      },
+    },
     async (request, reply) => reply.code(201).send(await rooms.create(requireUser(request).id, request.body)),
   );
 
@@ -96,6 +106,8 @@ export const roomsRoutes: FastifyPluginAsync<{ rooms: RoomsService }> = async (a
     {
       schema: {
         tags,
+        summary: 'List my rooms',
+        description: 'Rooms the caller created, was invited to or took part in, newest first.',
         security: bearer,
         querystring: ListQuery,
         response: { 200: Type.Object({ rooms: Type.Array(Room), next_cursor: Nullable(Type.String()) }), ...errorResponses() },
@@ -106,7 +118,15 @@ export const roomsRoutes: FastifyPluginAsync<{ rooms: RoomsService }> = async (a
 
   app.get<{ Params: Static<typeof RoomKey> }>(
     '/rooms/:room_id',
-    { schema: { tags, security: bearer, params: RoomKey, response: { 200: Room, ...errorResponses(404) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Get a room by call_id or room_name',
+        security: bearer,
+        params: RoomKey,
+        response: { 200: Room, ...errorResponses(404) },
+      },
+    },
     async (request) => rooms.get(requireUser(request).id, request.params.room_id),
   );
 
@@ -115,9 +135,11 @@ export const roomsRoutes: FastifyPluginAsync<{ rooms: RoomsService }> = async (a
     {
       schema: {
         tags,
+        summary: 'Close a room (creator only)',
+        description: 'Deletes the LiveKit room, disconnects everyone and ends the call; the call stays in history.',
         security: bearer,
         params: RoomKey,
-        response: { 204: Type.Null(), ...errorResponses(403, 404, 503) },
+        response: { 204: Type.Null({ description: 'Closed' }), ...errorResponses(403, 404, 503) },
       },
     },
     async (request, reply) => {
@@ -131,9 +153,12 @@ export const roomsRoutes: FastifyPluginAsync<{ rooms: RoomsService }> = async (a
     {
       schema: {
         tags,
+        summary: 'Get a LiveKit join token for a room',
+        description: 'The body may be left out. ROOM_FULL (403) when max_participants are connected; CALL_ENDED (409) once the call ended; host/moderator only for the creator (else 403).',
         security: bearer,
         params: RoomKey,
         body: TokenBody,
+        ...OPTIONAL_BODY,
         response: { 200: TokenPayload, ...errorResponses(403, 404, 409) },
       },
       // Every field is optional, so a bodyless POST means "defaults".

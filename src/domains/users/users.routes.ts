@@ -36,14 +36,29 @@ const ProfilePatch = Type.Object(
 export const usersRoutes: FastifyPluginAsync<{ users: UsersService }> = async (app, { users }) => {
   app.get(
     '/users/me',
-    { schema: { tags: ['users'], security: bearer, response: { 200: User, ...errorResponses(404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'The signed-in user\'s profile',
+        description: 'Created from the token\'s claims the first time the user is seen.',
+        security: bearer,
+        response: { 200: User, ...errorResponses(404) },
+      },
+    },
     async (request) => users.me(requireUser(request).id),
   );
 
   app.put<{ Body: Static<typeof ProfilePatch> }>(
     '/users/me',
     {
-      schema: { tags: ['users'], security: bearer, body: ProfilePatch, response: { 200: User, ...errorResponses(404, 409) } },
+      schema: {
+        tags: ['users'],
+        summary: 'Update the own profile (partial)',
+        description: 'Only the fields sent change; a taken aura_id is 409.',
+        security: bearer,
+        body: ProfilePatch,
+        response: { 200: User, ...errorResponses(404, 409) },
+      },
     },
     async (request) => users.updateMe(requireUser(request).id, request.body),
   );
@@ -53,6 +68,7 @@ export const usersRoutes: FastifyPluginAsync<{ users: UsersService }> = async (a
     {
       schema: {
         tags: ['users'],
+        summary: 'Find a user\'s public profile by AuraID',
         security: bearer,
         querystring: Type.Object({ aura_id: AuraId }),
         response: { 200: PublicProfile, ...errorResponses(404) },

@@ -1,7 +1,20 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../http/schemas.ts';
+import { docOnly } from '../../http/openapi.ts';
+import { publicErrorResponses } from '../../http/schemas.ts';
 import type { WebhooksService } from './webhooks.service.ts';
+
+const LiveKitEvent = Type.Object(
+  {
+    id: Type.String(),
+    event: Type.String({ description: 'room_started, room_finished, participant_joined, participant_left, track_published, ...' }),
+    createdAt: Type.String({ description: 'unix seconds' }),
+    room: Type.Optional(Type.Object({ sid: Type.String(), name: Type.String() }, { additionalProperties: true })),
+    participant: Type.Optional(Type.Object({ sid: Type.String(), identity: Type.String() }, { additionalProperties: true })),
+    track: Type.Optional(Type.Object({ sid: Type.String() }, { additionalProperties: true })),
+  },
+  { additionalProperties: true, description: "LiveKit's WebhookEvent as JSON" },
+);
 
 // Not wrapped in fastify-plugin on purpose: the raw-string body parsers below must
 // stay scoped to this route, every other route keeps the normal JSON parser.
@@ -18,11 +31,22 @@ export const webhooksRoutes: FastifyPluginAsync<{ webhooks: WebhooksService }> =
     {
       // skipAuth: the Authorization header is LiveKit's signature, not a user token.
       // No rate limit: LiveKit bursts on busy rooms and retries; forgeries cost one HMAC.
-      config: { skipAuth: true, rateLimit: false },
+      config: {
+        skipAuth: true,
+        rateLimit: false,
+        // The body is kept raw for the signature check, so its schema is documentation only.
+        ...docOnly({ body: { 'application/webhook+json': { schema: LiveKitEvent }, 'application/json': { schema: LiveKitEvent } } }),
+      },
       schema: {
         tags: ['webhooks'],
-        description: "LiveKit webhook receiver (body as LiveKit sends it, signed Authorization header).",
-        response: { 200: Type.Object({ status: Type.String() }), ...errorResponses(401, 503) },
+        summary: 'Receive a LiveKit webhook',
+        description:
+          'Body as LiveKit sends it (application/webhook+json), with LiveKit\'s signed Authorization header; ' +
+          'a bad or missing signature is 401 and changes nothing. Duplicates and reordering are harmless.',
+        response: {
+          200: Type.Object({ status: Type.String({ description: 'applied, duplicate, unknown_room or ignored' }) }),
+          ...publicErrorResponses(401, 503),
+        },
       },
     },
     async (request) => {
