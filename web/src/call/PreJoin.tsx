@@ -15,6 +15,7 @@ export interface PreJoinProps {
   title: string;
   busy?: boolean;
   joinLabel?: string;
+  busyLabel?: string;
   /** Called with the choices when the join button is pressed (without submitForm). */
   onJoin?(c: JoinChoices): void;
   /** Makes the join button submit this form instead; read the choices from onChoicesChange. */
@@ -22,7 +23,7 @@ export interface PreJoinProps {
   onChoicesChange?(c: JoinChoices): void;
 }
 
-export function PreJoin({ onJoin, busy, title, joinLabel = 'Join call', submitForm, onChoicesChange }: PreJoinProps) {
+export function PreJoin({ onJoin, busy, title, joinLabel = 'Join call', busyLabel = 'Joining…', submitForm, onChoicesChange }: PreJoinProps) {
   const [videoEnabled, setVideoEnabled] = useState(true);
   const [audioEnabled, setAudioEnabled] = useState(true);
   const [videoDeviceId, setVideoDeviceId] = useState('default');
@@ -99,7 +100,7 @@ export function PreJoin({ onJoin, busy, title, joinLabel = 'Join call', submitFo
         disabled={busy}
         onClick={submitForm ? undefined : () => onJoin?.({ audioEnabled, videoEnabled, audioDeviceId, videoDeviceId })}
       >
-        {busy ? 'Joining…' : joinLabel}
+        {busy ? busyLabel : joinLabel}
       </button>
     </section>
   );

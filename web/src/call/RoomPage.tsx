@@ -77,7 +77,10 @@ export function RoomPage({ roomId }: { roomId: string }) {
   if (stage.kind === 'call') {
     return (
       <main className="page wide" data-testid="room-page" data-call-id={room.call_id}>
-        <h1 className="sr-only">{room.name}</h1>
+        <div className="call-title">
+          <h1 data-testid="room-title">{room.name}</h1>
+          <span className="muted">{isHost ? 'You are the host' : 'In call'}</span>
+        </div>
         <CallStage
           serverUrl={stage.grant.ws_url!}
           token={stage.grant.token}

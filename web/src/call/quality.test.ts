@@ -70,6 +70,16 @@ describe('toSample', () => {
     assert.equal(toSample([], {}, 0).sample, null);
   });
 
+  it("measures rates on the stats' own clock when they carry one", () => {
+    const at = (ts: number, bytes: number): TaggedReport[] => [
+      { pc: 'pub', stats: [{ id: 'OA', type: 'outbound-rtp', kind: 'audio', bytesSent: bytes, timestamp: ts }] },
+    ];
+    const a = toSample(at(1000, 0), {}, 99_000);
+    // Collected 5 s apart (stat clock), though both ran within 10 ms of wall time.
+    const b = toSample(at(6000, 20_000), a.counters, 99_010);
+    assert.equal(b.sample?.audio_bitrate_kbps, 32);
+  });
+
   it('names a relayed connection relay', () => {
     const stats = publisher(1, 1).map((s) => (s.id === 'CP1' ? { ...s, localCandidateId: 'L2' } : s));
     assert.equal(toSample([{ pc: 'pub', stats }], {}, 0).sample?.connection_type, 'relay');

@@ -75,15 +75,17 @@ export function toSample(
   const rate = (k: Keyed, bytesField: string): number | undefined => {
     const bytes = num(k.s[bytesField]);
     if (bytes === undefined) return undefined;
-    const entry: Counters[string] = { bytes, at: nowMs };
+    // The stat's own clock: the report may have been taken a while before this runs.
+    const at = num(k.s.timestamp) ?? nowMs;
+    const entry: Counters[string] = { bytes, at };
     const lost = num(k.s.packetsLost);
     const received = num(k.s.packetsReceived);
     if (lost !== undefined) entry.lost = lost;
     if (received !== undefined) entry.received = received;
     counters[k.key] = entry;
     const before = prev[k.key];
-    if (!before || nowMs <= before.at || bytes < before.bytes) return undefined;
-    return ((bytes - before.bytes) * 8) / (nowMs - before.at); // bits per ms = kbit/s
+    if (!before || at <= before.at || bytes < before.bytes) return undefined;
+    return ((bytes - before.bytes) * 8) / (at - before.at); // bits per ms = kbit/s
   };
 
   const outbound = of('outbound-rtp').map((k) => ({ k, kbps: rate(k, 'bytesSent') }));

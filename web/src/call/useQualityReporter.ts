@@ -30,11 +30,19 @@ export function useQualityReporter(callId: string, enabled: boolean): void {
     let counters: Counters = {};
     let pending: QualitySample[] = [];
     let stopped = false;
+    let sampling = false;
     const sample = async () => {
-      if (room.state !== 'connected') return;
-      const r = toSample(await collect(room), counters, Date.now());
-      counters = r.counters;
-      if (r.sample) pending.push(r.sample);
+      // One at a time: on a busy machine collecting can outlast the interval.
+      if (room.state !== 'connected' || sampling) return;
+      sampling = true;
+      try {
+        const reports = await collect(room);
+        const r = toSample(reports, counters, Date.now());
+        counters = r.counters;
+        if (r.sample) pending.push(r.sample);
+      } finally {
+        sampling = false;
+      }
     };
     const flush = async () => {
       if (pending.length === 0 || stopped) return;

@@ -217,6 +217,7 @@ export function GuestJoinPage({ code }: { code: string }) {
               title="Your camera and microphone"
               busy={busy || phase.kind === 'waiting'}
               joinLabel={preview.require_approval ? 'Ask to join' : 'Join call'}
+              busyLabel={phase.kind === 'waiting' ? 'Waiting for the host…' : 'Joining…'}
               submitForm={phase.kind === 'waiting' ? undefined : 'guest-join-form'}
               onChoicesChange={onChoices}
             />

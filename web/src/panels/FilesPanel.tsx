@@ -69,8 +69,17 @@ export function FilesPanel({ callId, canUpload }: { callId: string; canUpload: b
     setError(null);
     try {
       const { url } = unwrap(await api.GET('/api/v1/files/{file_id}/download', { params: { path: { file_id: f.file_id } } }));
-      // The answer is an attachment: the browser saves it and the page stays.
-      window.location.assign(url);
+      // Never navigate this page: leaving it (even for a download) ends the call, as
+      // livekit-client disconnects on page leave. A new tab gets the attachment instead
+      // (same-origin URLs download in place thanks to the download attribute).
+      const a = document.createElement('a');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.download = f.file_name;
+      document.body.append(a);
+      a.click();
+      a.remove();
     } catch (err) {
       setError(err);
     }

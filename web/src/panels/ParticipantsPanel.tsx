@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, type Participant, unwrap } from '../api/api.ts';
+import { api, ApiError, type Participant, unwrap } from '../api/api.ts';
 import { useLiveEvents } from '../events/EventsProvider.tsx';
 import { ErrorMessage } from '../ui/ErrorMessage.tsx';
 
@@ -16,7 +16,13 @@ export function ParticipantsPanel({ callId }: { callId: string }) {
         setPeople(unwrap(r).participants);
         setError(null);
       })
-      .catch(setError);
+      .catch((err) => {
+        // Invitees see the list once they have joined; until then it is not theirs to see.
+        if (err instanceof ApiError && err.status === 404) {
+          setPeople([]);
+          setError(null);
+        } else setError(err);
+      });
   }, [callId]);
   useEffect(load, [load]);
   useLiveEvents((e) => {
