@@ -38,6 +38,8 @@ import { fileDownloadRoutes } from './domains/files/files.download.ts';
 import { filesRoutes } from './domains/files/files.routes.ts';
 import { FilesService, SignedDownloads } from './domains/files/files.service.ts';
 import { verifyDownload } from './adapters/storage/url-signing.ts';
+import { adminRoutes } from './domains/admin/admin.routes.ts';
+import { AdminService } from './domains/admin/admin.service.ts';
 import { webApp } from './http/web.ts';
 import { webConfigRoutes } from './domains/webconfig/webconfig.routes.ts';
 import { WebConfigService } from './domains/webconfig/webconfig.service.ts';
@@ -158,6 +160,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(webhooksRoutes, { webhooks });
       await api.register(eventsRoutes, { events });
       await api.register(filesRoutes, { files });
+      await api.register(adminRoutes, { admin: new AdminService(ctx.db, { livekitConfigured: ctx.livekit.configured }) });
       await api.register(webConfigRoutes, { web: new WebConfigService(config, ctx.livekit.wsUrl) });
       await api.register(fileDownloadRoutes, {
         downloads: new SignedDownloads(ctx.db, ctx.storage, files, config.storage.urlSigningSecret, verifyDownload),

@@ -7,6 +7,7 @@ import { startEventsCleanup } from './events-cleanup.ts';
 import { startReconcile } from './reconcile.ts';
 import { startFileCleanup } from './file-cleanup.ts';
 import { startScanQueue } from './scan-queue.ts';
+import { startRollupRepair } from './rollup-repair.ts';
 
 export interface Job {
   name: string;
@@ -34,6 +35,15 @@ export async function startJobs(ctx: AppContext): Promise<{ stop(): Promise<void
     }),
   );
   if (ctx.livekit.configured) running.push(startReconcile(ctx));
+  running.push(
+    startRollupRepair(ctx.db, {
+      days: ctx.config.rollups.repairDays,
+      intervalSeconds: ctx.config.rollups.repairIntervalSeconds,
+      retentionDays: ctx.config.quality.retentionDays,
+      onRepaired: (r) => ctx.logger.warn(r, 'rollups differed from the raw data and were repaired'),
+      onError: (err) => ctx.logger.warn({ err }, 'rollup repair failed'),
+    }),
+  );
   running.push(startFileCleanup(ctx));
   const scans = startScanQueue(ctx);
   if (scans) running.push(scans);

@@ -121,22 +121,47 @@ export async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport | null> {
   if (!ctx.livekit.configured) return null;
   return withLock(ctx, async () => {
     const report: ReconcileReport = { calls: 0, ended: 0, joined: 0, left: 0, tracks: 0 };
-    const open = await ctx.db.privileged((sql) => rooms.openCalls(sql));
-    if (open.length === 0) return report;
-    // Listed after reading the calls: a room created since is not in `open`, and a
-    // call's LiveKit room always exists before its row does.
-    const liveRooms = new Set((await ctx.livekit.listRooms()).map((r) => r.name));
-    for (const call of open) {
-      report.calls++;
-      try {
-        await reconcileCall(ctx, call, liveRooms.has(call.room_name), report);
-      } catch (err) {
-        ctx.logger.warn({ err, call_id: call.call_id }, 'reconciling a call failed');
-      }
+    const started = new Date();
+    try {
+      await pass(ctx, report);
+    } catch (err) {
+      await recordRun(ctx, started, report, err);
+      throw err;
     }
-    if (report.ended + report.joined + report.left + report.tracks > 0) ctx.logger.info(report, 'reconciled with LiveKit');
+    await recordRun(ctx, started, report, null);
     return report;
   });
+}
+
+/** One row per pass that ran, for the operators' link health view (migration 007). */
+async function recordRun(ctx: Ctx, started: Date, r: ReconcileReport, err: unknown): Promise<void> {
+  const error = err === null ? null : String((err as Error)?.message ?? err).slice(0, 1000);
+  await ctx.db
+    .privileged((sql) =>
+      sql.query(
+        `INSERT INTO reconcile_runs (started_at, calls, calls_ended, sessions_joined, sessions_left, tracks, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [started, r.calls, r.ended, r.joined, r.left, r.tracks, error],
+      ),
+    )
+    .catch((e) => ctx.logger.warn({ err: e }, 'could not record a reconciliation run'));
+}
+
+async function pass(ctx: Ctx, report: ReconcileReport): Promise<void> {
+  const open = await ctx.db.privileged((sql) => rooms.openCalls(sql));
+  if (open.length === 0) return;
+  // Listed after reading the calls: a room created since is not in `open`, and a
+  // call's LiveKit room always exists before its row does.
+  const liveRooms = new Set((await ctx.livekit.listRooms()).map((r) => r.name));
+  for (const call of open) {
+    report.calls++;
+    try {
+      await reconcileCall(ctx, call, liveRooms.has(call.room_name), report);
+    } catch (err) {
+      ctx.logger.warn({ err, call_id: call.call_id }, 'reconciling a call failed');
+    }
+  }
+  if (report.ended + report.joined + report.left + report.tracks > 0) ctx.logger.info(report, 'reconciled with LiveKit');
 }
 
 export function startReconcile(ctx: AppContext): Job {

@@ -10,6 +10,7 @@ import type { Database, Sql } from '../../db/database.ts';
 import { unauthorized, validation } from '../../errors.ts';
 import * as live from '../participants/live.ts';
 import * as rooms from '../rooms/rooms.repo.ts';
+import { WebhookFailures } from './failures.ts';
 
 // LiveKit's DisconnectReason values (livekit_models.proto) that we name.
 const DISCONNECT_REASONS: Record<number, string> = {
@@ -36,6 +37,8 @@ const ms = (v: bigint | number | undefined) => Number(v ?? 0);
 
 export class WebhooksService {
   private readonly receiver: WebhookReceiver;
+  /** Refused and failed deliveries, for the operators' link health view. */
+  readonly failures: WebhookFailures;
 
   constructor(
     private readonly db: Database,
@@ -43,11 +46,15 @@ export class WebhooksService {
     private readonly logger: Logger,
   ) {
     this.receiver = new WebhookReceiver(config.livekit.apiKey, config.livekit.apiSecret);
+    this.failures = new WebhookFailures(db, logger);
   }
 
   /** Checks the signature over the exact bytes received; 401 when it does not hold, 400 for a bad body. */
   async verify(rawBody: string, authorization: string | undefined): Promise<WebhookEvent> {
-    if (!authorization) throw unauthorized('Missing webhook signature');
+    if (!authorization) {
+      this.failures.record('signature', { error: 'missing signature' });
+      throw unauthorized('Missing webhook signature');
+    }
     // LiveKit sends the bare JWT; tolerate a "Bearer " prefix added by a proxy.
     const token = authorization.replace(/^Bearer\s+/i, '').trim();
     try {
@@ -56,16 +63,31 @@ export class WebhooksService {
       return await this.receiver.receive(rawBody, token);
     } catch (err) {
       if (err instanceof SyntaxError || /^cannot decode/i.test((err as Error).message ?? '')) {
+        this.failures.record('body', { error: (err as Error).message ?? 'not a LiveKit event' });
         throw validation('Webhook body is not a LiveKit event');
       }
+      this.failures.record('signature', { error: (err as Error).message ?? 'invalid signature' });
       throw unauthorized('Invalid webhook signature');
     }
   }
 
   async handle(event: WebhookEvent): Promise<Outcome> {
-    if (!event.id || !event.event) throw validation('Webhook event needs an id and an event name');
+    if (!event.id || !event.event) {
+      this.failures.record('body', { event: event.event || null, eventId: event.id || null, error: 'no id or event name' });
+      throw validation('Webhook event needs an id and an event name');
+    }
     const roomName = event.room?.name ?? null;
-    const outcome = await this.db.privileged(async (sql) => {
+    const outcome = await this.recordAndApply(event, roomName).catch((err: unknown) => {
+      // Rolled back: LiveKit's retry applies it again; the operators see that it failed.
+      this.failures.record('apply', { event: event.event, eventId: event.id, roomName, error: (err as Error).message ?? String(err) });
+      throw err;
+    });
+    if (outcome === 'unknown_room') this.logger.info({ event: event.event, id: event.id, room: roomName }, 'webhook for an unknown room');
+    return outcome;
+  }
+
+  private recordAndApply(event: WebhookEvent, roomName: string | null): Promise<Outcome> {
+    return this.db.privileged(async (sql) => {
       // Recording the id and finding the room in one round trip.
       const { rows } = await sql.query<{ fresh: boolean; call_id: string | null }>(
         `WITH ins AS (INSERT INTO webhook_events (event_id, event, room_name) VALUES ($1, $2, $3)
@@ -83,8 +105,6 @@ export class WebhooksService {
       const locked = (await rooms.findLiveCall(sql, roomName))!;
       return this.apply(sql, locked, event);
     });
-    if (outcome === 'unknown_room') this.logger.info({ event: event.event, id: event.id, room: roomName }, 'webhook for an unknown room');
-    return outcome;
   }
 
   private async apply(sql: Sql, call: rooms.LiveCall, event: WebhookEvent): Promise<Outcome> {

@@ -1,0 +1,269 @@
+// SQL of usage and quality for operators, read from the rollups of migrations 008 and
+// 009 (a few rows per day, never the session or sample history). Sessions still open
+// are added here, up to `now`, by the same functions the triggers use: the time they
+// would add if they closed now (app.usage_key_days / app.usage_key_marks over their
+// person's closed spans plus [first open join, now)).
+// Days are UTC dates; a range is [from, to) with `to` exclusive.
+import type { Sql } from '../../db/database.ts';
+
+// Open sessions grouped by person, as app.usage_key_spans (before: closed, after:
+// closed plus open). `$open_filter` narrows them (a call, a user) or is empty.
+const OPEN_KEYS = (filter: string) => `
+  open_keys AS (
+    SELECT call_id, identity, user_id, least(min(joined_at), $3::timestamptz) AS since
+      FROM call_participants
+     WHERE status = 'connected' AND joined_at IS NOT NULL AND left_at IS NULL${filter}
+     GROUP BY call_id, identity, user_id),
+  ks AS (
+    SELECT array_agg(ROW(o.call_id, o.user_id, s.m, s.m + tstzmultirange(tstzrange(o.since, $3::timestamptz)))
+                     ::app.usage_key_spans) AS keys
+      FROM open_keys o CROSS JOIN LATERAL (SELECT app.usage_person_spans(o.call_id, o.identity, o.user_id) AS m) s),
+  kd AS (SELECT k.* FROM ks, app.usage_key_days(ks.keys) k WHERE k.day >= $1::date AND k.day < $2::date)`;
+
+const DAYS = `SELECT $1::date + i AS day FROM generate_series(0, $2::date - $1::date - 1) AS i`;
+
+/**
+ * These statements' cost estimates (functions over multiranges and arrays) are far
+ * above their real cost, enough to trigger JIT compilation on PostgreSQL, which costs
+ * hundreds of milliseconds; they run interpreted. Transaction-local.
+ */
+export async function interpreted(sql: Sql): Promise<void> {
+  await sql.query(`SELECT set_config('jit', 'off', true)`);
+}
+
+export interface DayRow {
+  day: string;
+  participant_ms: number;
+  participations: number;
+  calls: number;
+  peak_concurrent: number | null;
+}
+
+/** The deployment per day: time, people-in-calls, calls, peak concurrency. */
+export async function daily(sql: Sql, from: string, to: string, now: Date): Promise<DayRow[]> {
+  const { rows } = await sql.query<DayRow>(
+    `WITH ${OPEN_KEYS('')},
+     live_call_day AS (
+       SELECT call_id, day, sum(ms_after - ms_before) AS dms, sum((ms_after > 0)::int - (ms_before > 0)::int) AS dp
+         FROM kd GROUP BY call_id, day),
+     live_day AS (
+       SELECT l.day, sum(l.dms) AS ms, sum(l.dp) AS p,
+              sum(((coalesce(u.participant_ms, 0) + l.dms) > 0)::int - (coalesce(u.participant_ms, 0) > 0)::int) AS c
+         FROM live_call_day l LEFT JOIN usage_call_days u ON u.call_id = l.call_id AND u.day = l.day
+        GROUP BY l.day),
+     roll AS (
+       SELECT day, sum(participant_ms) AS ms, sum(participations) AS p, sum(calls) AS c
+         FROM usage_days WHERE day >= $1::date AND day < $2::date GROUP BY day),
+     marks AS (
+       SELECT minute, participants AS n FROM usage_minutes
+        WHERE minute >= app.utc_day_start($1::date) AND minute < app.utc_day_start($2::date)
+       UNION ALL
+       SELECT m.minute, m.delta FROM ks, app.usage_key_marks(ks.keys) m
+        WHERE m.minute >= app.utc_day_start($1::date) AND m.minute < app.utc_day_start($2::date)),
+     peak AS (
+       SELECT (minute AT TIME ZONE 'UTC')::date AS day, max(n) AS peak
+         FROM (SELECT minute, sum(n) AS n FROM marks GROUP BY minute) x GROUP BY 1)
+     SELECT d.day::text AS day,
+            (coalesce(roll.ms, 0) + coalesce(live_day.ms, 0))::bigint AS participant_ms,
+            (coalesce(roll.p, 0) + coalesce(live_day.p, 0))::int AS participations,
+            (coalesce(roll.c, 0) + coalesce(live_day.c, 0))::int AS calls,
+            coalesce(peak.peak, 0)::int AS peak_concurrent
+       FROM (${DAYS}) d
+       LEFT JOIN roll ON roll.day = d.day LEFT JOIN live_day ON live_day.day = d.day LEFT JOIN peak ON peak.day = d.day
+      ORDER BY d.day`,
+    [from, to, now],
+  );
+  return rows;
+}
+
+/** One call (room) per day. */
+export async function dailyForCall(sql: Sql, from: string, to: string, now: Date, callId: string): Promise<DayRow[]> {
+  const { rows } = await sql.query<DayRow>(
+    `WITH ${OPEN_KEYS(' AND call_id = $4')},
+     live AS (SELECT day, sum(ms_after - ms_before) AS dms, sum((ms_after > 0)::int - (ms_before > 0)::int) AS dp
+                FROM kd GROUP BY day),
+     roll AS (SELECT day, participant_ms AS ms, participations AS p FROM usage_call_days
+               WHERE call_id = $4 AND day >= $1::date AND day < $2::date)
+     SELECT d.day::text AS day, (coalesce(roll.ms, 0) + coalesce(live.dms, 0))::bigint AS participant_ms,
+            (coalesce(roll.p, 0) + coalesce(live.dp, 0))::int AS participations,
+            ((coalesce(roll.ms, 0) + coalesce(live.dms, 0)) > 0)::int AS calls, NULL::int AS peak_concurrent
+       FROM (${DAYS}) d LEFT JOIN roll ON roll.day = d.day LEFT JOIN live ON live.day = d.day
+      ORDER BY d.day`,
+    [from, to, now, callId],
+  );
+  return rows;
+}
+
+/** One user per day (participations: the user's calls of the day). */
+export async function dailyForUser(sql: Sql, from: string, to: string, now: Date, userId: string): Promise<DayRow[]> {
+  const { rows } = await sql.query<DayRow>(
+    `WITH ${OPEN_KEYS(' AND user_id = $4')},
+     live AS (SELECT day, sum(ms_after - ms_before) AS dms, sum((ms_after > 0)::int - (ms_before > 0)::int) AS dc
+                FROM kd GROUP BY day),
+     roll AS (SELECT day, participant_ms AS ms, calls AS c FROM usage_user_days
+               WHERE user_id = $4 AND day >= $1::date AND day < $2::date)
+     SELECT d.day::text AS day, (coalesce(roll.ms, 0) + coalesce(live.dms, 0))::bigint AS participant_ms,
+            (coalesce(roll.c, 0) + coalesce(live.dc, 0))::int AS participations,
+            (coalesce(roll.c, 0) + coalesce(live.dc, 0))::int AS calls, NULL::int AS peak_concurrent
+       FROM (${DAYS}) d LEFT JOIN roll ON roll.day = d.day LEFT JOIN live ON live.day = d.day
+      ORDER BY d.day`,
+    [from, to, now, userId],
+  );
+  return rows;
+}
+
+export interface RoomUsageRow {
+  call_id: string;
+  room_name: string;
+  name: string;
+  status: string;
+  participant_ms: number;
+  days_active: number;
+}
+
+/** Rooms with the most participant time in the range. */
+export async function topRooms(sql: Sql, from: string, to: string, now: Date, limit: number): Promise<RoomUsageRow[]> {
+  const { rows } = await sql.query<RoomUsageRow>(
+    `WITH ${OPEN_KEYS('')},
+     per_day AS (
+       SELECT call_id, day, participant_ms AS ms FROM usage_call_days WHERE day >= $1::date AND day < $2::date
+       UNION ALL
+       SELECT call_id, day, ms_after - ms_before FROM kd),
+     tot AS (
+       SELECT call_id, sum(ms)::bigint AS ms, count(DISTINCT day)::int AS days FROM per_day
+        GROUP BY call_id HAVING sum(ms) > 0 ORDER BY 2 DESC, call_id LIMIT $4)
+     SELECT tot.call_id, c.room_name, c.name, c.status, tot.ms AS participant_ms, tot.days AS days_active
+       FROM tot JOIN calls c ON c.call_id = tot.call_id
+      ORDER BY tot.ms DESC, tot.call_id`,
+    [from, to, now, limit],
+  );
+  return rows;
+}
+
+export interface UserUsageRow {
+  user_id: string;
+  display_name: string | null;
+  aura_id: string | null;
+  participant_ms: number;
+  call_days: number;
+}
+
+/** Users with the most participant time in the range. */
+export async function topUsers(sql: Sql, from: string, to: string, now: Date, limit: number): Promise<UserUsageRow[]> {
+  const { rows } = await sql.query<UserUsageRow>(
+    `WITH ${OPEN_KEYS(' AND user_id IS NOT NULL')},
+     per_day AS (
+       SELECT user_id, participant_ms AS ms, calls AS c FROM usage_user_days WHERE day >= $1::date AND day < $2::date
+       UNION ALL
+       SELECT user_id, ms_after - ms_before, (ms_after > 0)::int - (ms_before > 0)::int FROM kd),
+     tot AS (
+       SELECT user_id, sum(ms)::bigint AS ms, sum(c)::int AS c FROM per_day
+        GROUP BY user_id HAVING sum(ms) > 0 ORDER BY 2 DESC, user_id LIMIT $4)
+     SELECT tot.user_id, u.display_name, u.aura_id, tot.ms AS participant_ms, tot.c AS call_days
+       FROM tot LEFT JOIN users u ON u.user_id = tot.user_id
+      ORDER BY tot.ms DESC, tot.user_id`,
+    [from, to, now, limit],
+  );
+  return rows;
+}
+
+/** People connected now and the calls they are in. */
+export async function now(sql: Sql): Promise<{ participants: number; calls: number }> {
+  const { rows } = await sql.query<{ participants: number; calls: number }>(
+    `SELECT count(DISTINCT (call_id, identity))::int AS participants, count(DISTINCT call_id)::int AS calls
+       FROM call_participants WHERE status = 'connected' AND joined_at IS NOT NULL AND left_at IS NULL`,
+  );
+  return rows[0]!;
+}
+
+export type Metric = 'mos' | 'packet_loss' | 'rtt';
+
+// Per metric: the per-day index it walks (column and order) and the range order.
+const METRIC: Record<Metric, { column: string; dayOrder: string; order: string }> = {
+  mos: { column: 'avg_score', dayOrder: 'avg_score ASC', order: 'avg_quality_score ASC NULLS LAST' },
+  packet_loss: { column: 'avg_loss', dayOrder: 'avg_loss DESC', order: 'avg_packet_loss_percent DESC NULLS LAST' },
+  rtt: { column: 'avg_latency', dayOrder: 'avg_latency DESC', order: 'avg_latency_ms DESC NULLS LAST' },
+};
+
+const AGGREGATES = `sum(q.samples)::bigint AS samples,
+       round(sum(q.score_sum) / nullif(sum(q.score_n), 0), 2)::float8 AS avg_quality_score,
+       min(q.score_min)::float8 AS min_quality_score,
+       round(sum(q.loss_sum) / nullif(sum(q.loss_n), 0), 2)::float8 AS avg_packet_loss_percent,
+       max(q.loss_max)::float8 AS max_packet_loss_percent,
+       round(sum(q.latency_sum) / nullif(sum(q.latency_n), 0), 1)::float8 AS avg_latency_ms,
+       max(q.latency_max)::float8 AS max_latency_ms,
+       round(sum(q.jitter_sum) / nullif(sum(q.jitter_n), 0), 1)::float8 AS avg_jitter_ms`;
+
+export interface QualityStats {
+  samples: number;
+  avg_quality_score: number | null;
+  min_quality_score: number | null;
+  avg_packet_loss_percent: number | null;
+  max_packet_loss_percent: number | null;
+  avg_latency_ms: number | null;
+  max_latency_ms: number | null;
+  avg_jitter_ms: number | null;
+}
+
+export interface WorstCallRow extends QualityStats {
+  call_id: string;
+  room_name: string;
+  name: string;
+  status: string;
+  started_at: Date | null;
+}
+
+/**
+ * Worst calls of a range by their average over the range. Candidates are each day's
+ * worst `limit` calls (an index scan per day on the day's averages), so the cost is
+ * days x limit rows whatever the history holds; a call is ranked on all its days in
+ * the range.
+ */
+export async function worstCalls(sql: Sql, from: string, to: string, metric: Metric, limit: number): Promise<WorstCallRow[]> {
+  const m = METRIC[metric];
+  const { rows } = await sql.query<WorstCallRow>(
+    `WITH cand AS (
+       SELECT DISTINCT x.call_id FROM (${DAYS}) d
+        CROSS JOIN LATERAL (SELECT call_id FROM quality_call_days
+                             WHERE day = d.day AND ${m.column} IS NOT NULL ORDER BY ${m.dayOrder} LIMIT $3) x),
+     agg AS (
+       SELECT q.call_id, ${AGGREGATES}
+         FROM quality_call_days q JOIN cand ON cand.call_id = q.call_id
+        WHERE q.day >= $1::date AND q.day < $2::date GROUP BY q.call_id)
+     SELECT agg.*, c.room_name, c.name, c.status, c.started_at
+       FROM agg JOIN calls c ON c.call_id = agg.call_id
+      ORDER BY ${m.order}, agg.call_id LIMIT $3`,
+    [from, to, limit],
+  );
+  return rows;
+}
+
+export interface WorstParticipantRow extends QualityStats {
+  participant_id: string;
+  call_id: string;
+  user_id: string | null;
+  identity: string;
+  display_name: string | null;
+  room_name: string;
+}
+
+/** Worst participant sessions of a range, chosen like worstCalls. */
+export async function worstParticipants(sql: Sql, from: string, to: string, metric: Metric, limit: number): Promise<WorstParticipantRow[]> {
+  const m = METRIC[metric];
+  const { rows } = await sql.query<WorstParticipantRow>(
+    `WITH cand AS (
+       SELECT DISTINCT x.participant_id FROM (${DAYS}) d
+        CROSS JOIN LATERAL (SELECT participant_id FROM quality_participant_days
+                             WHERE day = d.day AND ${m.column} IS NOT NULL ORDER BY ${m.dayOrder} LIMIT $3) x),
+     agg AS (
+       SELECT q.participant_id, ${AGGREGATES}
+         FROM quality_participant_days q JOIN cand ON cand.participant_id = q.participant_id
+        WHERE q.day >= $1::date AND q.day < $2::date GROUP BY q.participant_id)
+     SELECT agg.*, p.call_id, p.user_id, p.identity, p.display_name, c.room_name
+       FROM agg JOIN call_participants p ON p.participant_id = agg.participant_id
+       JOIN calls c ON c.call_id = p.call_id
+      ORDER BY ${m.order}, agg.participant_id LIMIT $3`,
+    [from, to, limit],
+  );
+  return rows;
+}
