@@ -111,7 +111,7 @@ describe('drill: S3 (private MinIO) stopped and started again', { skip, timeout:
     );
     assert.deepEqual(queued, [key]);
 
-    // Readiness says storage is down (the database is fine, so the service is degraded, not down).
+    // Readiness says storage is down while the database is fine (storage is required: 503).
     const down = await readiness();
     assert.equal(down.storage?.status, 'down');
     assert.equal(down.database?.status, 'ok');

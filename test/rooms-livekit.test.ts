@@ -21,9 +21,12 @@ describe('rooms with LiveKit unreachable', () => {
     assert.equal(res.statusCode, 503);
     assert.equal(res.json().error.code, 'UPSTREAM_UNAVAILABLE');
     assert.equal(await countCalls(t), 0);
-    const ready = (await t.app.inject({ method: 'GET', url: '/readiness' })).json();
-    assert.equal(ready.checks.livekit.status, 'down');
-    assert.equal(ready.status, 'degraded');
+    // A configured LiveKit is required: the instance is not ready without it.
+    const ready = await t.app.inject({ method: 'GET', url: '/readiness' });
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json().checks.livekit.status, 'down');
+    assert.equal(ready.json().checks.livekit.required, true);
+    assert.equal(ready.json().status, 'down');
   });
 });
 
