@@ -25,4 +25,7 @@ fi
 echo "dev-livekit: LiveKit in development mode (key devkey, secret secret) on ws://127.0.0.1:7880," >&2
 echo "dev-livekit: webhooks to $webhook" >&2
 # --dev keeps its own keys when the config names none; the webhook is signed with devkey.
-exec "$bin" --dev --bind 127.0.0.1 --config-body "webhook: {api_key: devkey, urls: [\"$webhook\"]}"
+# A loopback ICE candidate beside the interfaces' addresses (as test-services.sh does):
+# browsers on this machine can reach LiveKit through lo whatever address they gather on.
+exec "$bin" --dev --bind 127.0.0.1 \
+  --config-body "{webhook: {api_key: devkey, urls: [\"$webhook\"]}, rtc: {enable_loopback_candidate: true}}"
