@@ -82,4 +82,6 @@ export const OPENAPI_TAGS = [
   { name: 'contacts', description: 'The signed-in user\'s contacts' },
   { name: 'events', description: 'Live events of the calls the user may see (server-sent events)' },
   { name: 'webhooks', description: 'LiveKit webhook receiver (signed by LiveKit, no user token)' },
+  { name: 'web', description: 'Settings for browser clients and the development sign-in' },
+  { name: 'admin', description: 'Read-only operator API (404 to everyone who is not an operator)' },
 ];

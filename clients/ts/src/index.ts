@@ -29,6 +29,22 @@ export type ResponseOf<P extends ApiPath, M extends Method> =
 export type RequestBodyOf<P extends ApiPath, M extends Method> =
   Operation<P, M> extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
 
+// The main resources by name, as the API answers them.
+export type User = ResponseOf<'/api/v1/users/me', 'get'>;
+export type PublicProfile = ResponseOf<'/api/v1/users/lookup', 'get'>;
+export type Room = ResponseOf<'/api/v1/rooms/{room_id}', 'get'>;
+export type JoinToken = ResponseOf<'/api/v1/rooms/{room_id}/token', 'post'>;
+export type Call = ResponseOf<'/api/v1/calls/{call_id}', 'get'>;
+export type Participant = ResponseOf<'/api/v1/calls/{call_id}/participants', 'get'>['participants'][number];
+export type QualityReport = ResponseOf<'/api/v1/calls/{call_id}/quality', 'get'>;
+export type QualitySample = RequestBodyOf<'/api/v1/calls/{call_id}/quality', 'post'>['samples'][number];
+export type FileInfo = ResponseOf<'/api/v1/files/{file_id}', 'get'>;
+export type Link = ResponseOf<'/api/v1/links/{link_id}', 'get'>;
+export type LinkPreview = ResponseOf<'/api/v1/join/{short_code}', 'get'>;
+export type JoinRequest = ResponseOf<'/api/v1/rooms/{room_id}/join-requests/{request_id}/approve', 'post'>;
+export type Contact = ResponseOf<'/api/v1/contacts/{contact_id}', 'get'>;
+export type Readiness = ResponseOf<'/readiness', 'get'>;
+
 export type AuraLinkClient = Client<paths>;
 
 export type TokenSource = () => string | null | undefined | Promise<string | null | undefined>;
