@@ -1,0 +1,159 @@
+// Usage rollups against a hand-computed fixture, written through the real webhook path
+// (the triggers run in the webhook's transaction): a session across midnight, a
+// reconnect that overlaps the session it replaces, a redelivered leave, a guest still
+// connected, one person in two calls at once. Then the repair path: it finds nothing
+// to change, rebuilds the same rows from nothing, and restores what a bulk load with
+// triggers off skipped. On PostgreSQL and PGlite.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Sql } from '../src/db/database.ts';
+import { AdminService } from '../src/domains/admin/admin.service.ts';
+import { repairRollups } from '../src/jobs/rollup-repair.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { enginesUnderTest } from './helpers/db.ts';
+import { deliver, eventJson } from './helpers/webhooks.ts';
+
+const D1 = '2024-05-10';
+const D2 = '2024-05-11';
+const at = (s: string) => Date.parse(`${s}Z`);
+const sec = (s: string) => Math.floor(at(s) / 1000);
+const NOON_D2 = new Date(`${D2}T12:00:00Z`);
+
+async function snapshot(sql: Sql) {
+  const q = async (text: string) => (await sql.query(text)).rows;
+  return {
+    calls: await q('SELECT call_id, day::text, participant_ms, participations FROM usage_call_days ORDER BY 1, 2'),
+    users: await q('SELECT user_id, day::text, participant_ms, calls FROM usage_user_days ORDER BY 1, 2'),
+    days: await q('SELECT day::text, shard, participant_ms, participations, calls FROM usage_days ORDER BY 1, 2'),
+    minutes: await q('SELECT minute, participants FROM usage_minutes ORDER BY 1'),
+    quality: await q('SELECT call_id, day::text, samples, score_sum, loss_sum, latency_sum FROM quality_call_days ORDER BY 1, 2'),
+  };
+}
+
+for (const engine of await enginesUnderTest()) {
+  describe(`usage rollups on ${engine}`, () => {
+    let t: TestApp;
+    let admin: AdminService;
+    const id = (n: string) => t.userId(n);
+    const calls: Record<string, string> = {};
+
+    const send = async (event: string, room: string, createdAt: string, p: { sid: string; identity: string; joined: string; reason?: number }) => {
+      const body = eventJson({
+        event,
+        createdAt: sec(createdAt),
+        room: { name: room },
+        participant: { sid: p.sid, identity: p.identity, joinedAtMs: at(p.joined), disconnectReason: p.reason ?? 0 },
+      });
+      const res = await deliver(t, body);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.status;
+    };
+
+    before(async () => {
+      t = await startTestApp({ engine });
+      admin = new AdminService(t.ctx.db, { livekitConfigured: false, clock: () => NOON_D2 });
+      for (const n of ['alice', 'bob', 'opal']) await t.app.inject({ url: '/api/v1/users/me', headers: await t.auth(n) });
+      await t.ctx.db.privileged(async (sql) => {
+        for (const [room, owner] of [['use-r1', 'alice'], ['use-r2', 'bob']] as const) {
+          const { rows } = await sql.query(`INSERT INTO calls (room_name, name, created_by) VALUES ($1, $1, $2) RETURNING call_id`, [room, id(owner)]);
+          calls[room] = rows[0].call_id;
+        }
+      });
+      const alice = id('alice');
+      const bob = id('bob');
+      // alice: 23:30 -> 00:45 (replaced by a reconnect), reconnect 00:44 -> 01:00
+      await send('participant_joined', 'use-r1', `${D1}T23:30:00`, { sid: 'PA_a1', identity: alice, joined: `${D1}T23:30:00` });
+      await send('participant_joined', 'use-r1', `${D2}T00:10:00`, { sid: 'PA_b1', identity: bob, joined: `${D2}T00:10:00` });
+      await send('participant_joined', 'use-r2', `${D2}T00:15:00`, { sid: 'PA_b2', identity: bob, joined: `${D2}T00:15:00` });
+      await send('participant_joined', 'use-r1', `${D2}T00:44:00`, { sid: 'PA_a2', identity: alice, joined: `${D2}T00:44:00` });
+      await send('participant_left', 'use-r1', `${D2}T00:45:00`, { sid: 'PA_a1', identity: alice, joined: `${D1}T23:30:00`, reason: 2 });
+      // The same leave again under a new id, later: the earliest end stands.
+      await send('participant_left', 'use-r1', `${D2}T00:50:00`, { sid: 'PA_a1', identity: alice, joined: `${D1}T23:30:00`, reason: 2 });
+      await send('participant_left', 'use-r2', `${D2}T00:35:00`, { sid: 'PA_b2', identity: bob, joined: `${D2}T00:15:00` });
+      await send('participant_left', 'use-r1', `${D2}T00:40:00`, { sid: 'PA_b1', identity: bob, joined: `${D2}T00:10:00` });
+      await send('participant_left', 'use-r1', `${D2}T01:00:00`, { sid: 'PA_a2', identity: alice, joined: `${D2}T00:44:00` });
+      // A guest still connected at noon (the clock of `admin`).
+      await send('participant_joined', 'use-r1', `${D2}T11:00:00`, { sid: 'PA_g1', identity: 'guest-carol', joined: `${D2}T11:00:00` });
+    });
+    after(() => t.close());
+
+    it('counts participant-minutes, calls and peaks as computed by hand', async () => {
+      const u = await admin.usage(id('opal'), { from: D1, to: D2 });
+      assert.deepEqual(u.days, [
+        // alice 23:30-24:00
+        { day: D1, participant_minutes: 30, calls: 1, participations: 1, peak_concurrent: 1 },
+        // r1: alice 00:00-01:00 (the reconnect's overlap counted once) + bob 30 + guest 11:00-12:00 (open) = 150;
+        // r2: bob 20. Peak 3 at 00:15-00:34 (alice, bob in r1, bob in r2).
+        { day: D2, participant_minutes: 170, calls: 2, participations: 4, peak_concurrent: 3 },
+      ]);
+      assert.deepEqual(u.totals, { participant_minutes: 200, participations: 5, call_days: 3, peak_concurrent: 3 });
+      assert.deepEqual(u.now, { participants: 1, calls: 1 });
+
+      const r1 = await admin.usage(id('opal'), { from: D1, to: D2, room: 'use-r1' });
+      assert.deepEqual(r1.days.map((d) => [d.day, d.participant_minutes, d.participations]), [[D1, 30, 1], [D2, 150, 3]]);
+      const bob = await admin.usage(id('opal'), { from: D1, to: D2, user_id: id('bob') });
+      assert.deepEqual(bob.days.map((d) => [d.day, d.participant_minutes, d.calls]), [[D1, 0, 0], [D2, 50, 2]]);
+
+      const rooms = await admin.usageRooms(id('opal'), { from: D1, to: D2 });
+      assert.deepEqual(rooms.rooms.map((r) => [r.room_name, r.participant_minutes, r.days_active]), [['use-r1', 180, 2], ['use-r2', 20, 1]]);
+      const users = await admin.usageUsers(id('opal'), { from: D1, to: D2 });
+      assert.deepEqual(users.users.map((r) => [r.user_id, r.participant_minutes, r.call_days]), [[id('alice'), 90, 2], [id('bob'), 50, 2]]);
+    });
+
+    it('the HTTP API counts an open session up to the real now', async () => {
+      const res = await t.app.inject({
+        url: `/api/v1/admin/usage?from=${D1}&to=${D2}`,
+        headers: { authorization: `Bearer ${await tokenFor(t, 'opal')}` },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      // The guest's session is still open, so all of D2 from 11:00 counts: 780 minutes.
+      assert.equal(res.json().days[1].participant_minutes, 60 + 30 + 780 + 20);
+    });
+
+    it('closing the open session writes what the query had added', async () => {
+      await send('participant_left', 'use-r1', `${D2}T12:00:00`, { sid: 'PA_g1', identity: 'guest-carol', joined: `${D2}T11:00:00` });
+      const u = await admin.usage(id('opal'), { from: D1, to: D2 });
+      assert.equal(u.days[1]!.participant_minutes, 170);
+      assert.equal(u.days[1]!.participations, 4);
+      assert.deepEqual(u.now, { participants: 0, calls: 0 });
+    });
+
+    it('repair: nothing to change, the same rows from nothing, and what a bulk load skipped', async () => {
+      await t.ctx.db.privileged((sql) =>
+        sql.query(`INSERT INTO quality_metrics (call_id, participant_id, recorded_at, quality_score, latency_ms)
+                   SELECT call_id, participant_id, joined_at + interval '1 minute', 3.5, 120 FROM call_participants`),
+      );
+      const range = { from: D1, to: '2024-05-12', retentionDays: 3650 };
+      const first = await repairRollups(t.ctx.db, range);
+      assert.deepEqual([first.usageRows, first.qualityRows], [0, 0], 'incremental rollups equal the rebuilt ones');
+      const incremental = await t.ctx.db.privileged(snapshot);
+      await t.ctx.db.privileged((sql) =>
+        sql.query('DELETE FROM usage_call_days; DELETE FROM usage_user_days; DELETE FROM usage_days; DELETE FROM usage_minutes; DELETE FROM quality_call_days; DELETE FROM quality_participant_days'),
+      );
+      const rebuilt = await repairRollups(t.ctx.db, range);
+      assert.ok(rebuilt.usageRows > 0 && rebuilt.qualityRows > 0);
+      assert.deepEqual(await t.ctx.db.privileged(snapshot), incremental);
+
+      // A bulk load with triggers off (as bench/dataset.ts loads): the rollups miss it.
+      await t.ctx.db.privileged(async (sql) => {
+        await sql.query(`SET LOCAL session_replication_role = replica`);
+        await sql.query(
+          `INSERT INTO call_participants (call_id, user_id, identity, participant_sid, status, joined_at, left_at)
+           VALUES ($1, $2::uuid, $2::text, 'PA_bulk', 'left', '${D2}T20:00:00Z', '${D2}T20:30:00Z')`,
+          [calls['use-r2'], id('alice')],
+        );
+      });
+      assert.equal((await admin.usage(id('opal'), { from: D2, to: D2 })).days[0]!.participant_minutes, 170);
+      const repaired = await repairRollups(t.ctx.db, range);
+      assert.ok(repaired.usageRows > 0);
+      const after = await admin.usage(id('opal'), { from: D2, to: D2 });
+      assert.equal(after.days[0]!.participant_minutes, 200);
+      assert.equal((await repairRollups(t.ctx.db, range)).usageRows, 0, 'idempotent');
+    });
+  });
+}
+
+async function tokenFor(t: TestApp, name: string) {
+  const { signToken } = await import('./helpers/operators.ts');
+  return signToken({ secret: t.config.auth.jwtSecret, name, appMetadata: { role: 'operator' } });
+}
