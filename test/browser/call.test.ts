@@ -45,6 +45,9 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
       await fn();
       unfinished = null;
     });
+  // Progress on stderr: when a step times out, the last line says where it was.
+  const started = Date.now();
+  const progress = (what: string) => process.stderr.write(`[browser test +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
 
   const participants = async () => {
     const res = await run.api<{ participants: ApiParticipant[] }>('alice', 'GET', `/calls/${callId}/participants`);
@@ -84,7 +87,7 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     await run?.close();
   });
 
-  step('the host creates a room with an invitee; both join and see each other', 90_000, async () => {
+  step('the host creates a room with an invitee; both join and see each other', 120_000, async () => {
     await signIn(invitee, 'bob', 'sign-in');
     await signIn(host, 'alice');
     await run.shoot(host, 'rooms');
@@ -96,18 +99,20 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     await roomPage.waitFor();
     callId = (await roomPage.getAttribute('data-call-id')) ?? '';
     assert.match(callId, /^[0-9a-f-]{36}$/);
+    progress(`room ${callId} created; the host joins`);
     await joinFromLobby(host, 'room-lobby');
 
     // the invitee finds the room in the list (invited, not created by them) and joins
     await invitee.page.reload();
     await invitee.page.locator(`[data-testid="room-item"][data-call-id="${callId}"] [data-testid="room-link"]`).click();
+    progress('the invitee joins');
     await joinFromLobby(invitee);
 
+    progress('both joined; waiting for each other\'s video');
     const seenByHost = await waitForPlayingVideo(host.page, tile(bobId));
     const seenByInvitee = await waitForPlayingVideo(invitee.page, tile(aliceId));
     assert.ok(seenByHost.width > 0 && seenByInvitee.width > 0);
     await run.shoot(host, 'call-host');
-    await run.shoot(invitee, 'call-invitee');
   });
 
   step("the API shows both connected with audio and video, from LiveKit's webhooks", 30_000, async () => {
@@ -136,21 +141,21 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     await host.page.getByTestId('invite-create').click();
     const url = await host.page.getByTestId('invite-url').inputValue({ timeout: 10_000 });
     assert.ok(url.startsWith(`${run.base}/api/v1/join/`), url);
-    await run.shoot(host, 'invite-link');
 
+    progress(`invite link ${url}`);
     // the link's url is a page in a browser
     await guest.page.goto(url);
     await guest.page.getByTestId('join-preview').waitFor();
     assert.match(await guest.page.getByTestId('join-title').innerText(), /Browser call/);
     await guest.page.getByTestId('guest-display-name').fill('Gwen');
     await guest.page.getByTestId('guest-password').fill('not the password');
-    await run.shoot(guest, 'guest-join');
     await guest.page.getByTestId('join-button').click();
     const error = guest.page.getByTestId('error-message');
     await error.waitFor();
     assert.match(await error.innerText(), /wrong password/i);
     await run.shoot(guest, 'guest-wrong-password');
 
+    progress('wrong password refused; now the right one');
     await guest.page.getByTestId('guest-password').fill(PASSWORD);
     await guest.page.getByTestId('join-button').click();
     await guest.page.locator('[data-testid="waiting-status"][data-status="pending"]').waitFor();
@@ -166,14 +171,15 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     await request.waitFor({ timeout: 15_000 });
     await run.shoot(host, 'host-join-request');
     await request.getByTestId('join-request-approve').click();
+    progress('the host admitted the guest');
 
     await guest.page.getByTestId('guest-call').waitFor();
     await guest.page.getByTestId('call').waitFor();
+    progress('the guest is in the call; waiting for video');
     await waitForPlayingVideo(host.page, namedTile('Gwen'), 60_000);
     await waitForPlayingVideo(guest.page, tile(aliceId));
     const same = await host.page.evaluate(() => (globalThis as unknown as { __noReload?: number }).__noReload);
     assert.equal(same, marker, "the host's page was not reloaded");
-    await run.shoot(guest, 'call-guest');
     await run.shoot(host, 'call-three');
   });
 
@@ -194,7 +200,6 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     assert.equal(download.suggestedFilename(), FILE.name);
     const saved = await download.path();
     assert.deepEqual(fs.readFileSync(saved), FILE.buffer);
-    await run.shoot(host, 'files');
   });
 
   step("the call's quality has samples from the browsers' WebRTC statistics", 60_000, async () => {

@@ -135,7 +135,7 @@ export async function startBrowserRun(env: Record<string, string> = {}): Promise
         await p.page.setViewportSize({ width, height: HEIGHT[width]! });
         // from the top: a sticky header would otherwise be drawn where the page was scrolled to
         await p.page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
-        await p.page.waitForTimeout(250); // let the layout settle at the new width
+        await p.page.waitForTimeout(600); // let the layout (and adaptive video) settle at the new width
         const file = path.join(screenshotDir, `${name}-${width}.png`);
         await p.page.screenshot({ path: file, fullPage: true });
         saved.push(file);
