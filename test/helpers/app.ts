@@ -1,4 +1,6 @@
 // Builds the real app on a fresh test database, with tokens for named users.
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { devToken, devUserId } from '../../src/cli/dev-token.ts';
@@ -33,7 +35,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    DATA_DIR: '/nonexistent-test-data-dir',
+    // Never created unless a test stores files without a DATA_DIR of its own; its
+    // parent is writable, so the disk storage (a required readiness check) is up
+    // for a user who is not root too.
+    DATA_DIR: path.join(os.tmpdir(), 'auralink-test-unused-data-dir'),
     JOBS_ENABLED: 'false',
     RATE_LIMIT_MAX: '100000',
     ...opts.env,
