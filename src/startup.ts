@@ -64,7 +64,11 @@ export function describeError(err: unknown): string {
     // Node reports a failed dual-stack connect as an AggregateError of one error per address.
     e = (e.cause ?? (Array.isArray(e.errors) ? e.errors[0] : null)) as typeof e;
   }
-  const text = (message ?? String(err)).split('\n')[0]!.slice(0, 200);
+  // Servers echo the credential they refused (LiveKit quotes the whole token): never print one.
+  const text = (message ?? String(err))
+    .split('\n')[0]!
+    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '<token>')
+    .slice(0, 200);
   const label = code ?? name;
   return !label || text.includes(label) ? text : `${label}: ${text}`;
 }
@@ -142,7 +146,7 @@ export async function checkServices(ctx: Pick<AppContext, 'config' | 'storage' |
       const where = `LIVEKIT_URL=${redactUrl(config.livekit.url)}`;
       failures.push(
         status === 401 || status === 403
-          ? `LiveKit at ${where} refused the API key (${describeError(err)}); check LIVEKIT_API_KEY and LIVEKIT_API_SECRET`
+          ? `LiveKit at ${where} refused the API key (HTTP ${status}); check LIVEKIT_API_KEY and LIVEKIT_API_SECRET`
           : `Cannot reach LiveKit at ${where} (${describeError(err)}); is the LiveKit server running?`,
       );
     }

@@ -24,7 +24,9 @@ export async function probe(fn: () => Promise<unknown>, timeoutMs = 2000): Promi
     ]);
     return { status: 'ok', latency_ms: Math.round(performance.now() - started) };
   } catch (err) {
-    return { status: 'down', message: (err as Error).message.slice(0, 200) };
+    // /readiness is public, and LiveKit quotes the token it refused: never echo one.
+    const message = (err as Error).message.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '<token>');
+    return { status: 'down', message: message.slice(0, 200) };
   } finally {
     clearTimeout(timer);
   }
