@@ -20,6 +20,8 @@ export interface Config {
   publicBaseUrl: string;
   trustProxy: boolean;
   shutdownTimeoutMs: number;
+  /** HTTP worker processes (src/cluster.ts): a number, or 'auto' for the available cores. */
+  workers: number | 'auto';
   database: { url: string | null; poolMax: number; migrateOnStart: boolean; statementCache: boolean };
   auth: {
     jwtSecret: string;
@@ -235,6 +237,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    workers: str(env, 'WORKERS')?.toLowerCase() === 'auto' ? 'auto' : int(env, 'WORKERS', 1, 1, 256),
     database: {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 500),

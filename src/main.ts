@@ -2,7 +2,9 @@
 // graceful shutdown. A start that cannot succeed ends with one line per problem on
 // stderr and a sysexits code (78 configuration, 69 a dependency unreachable).
 import 'dotenv/config';
+import cluster from 'node:cluster';
 import { buildApp } from './app.ts';
+import { planWorkers, runPrimary, runsJobs } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContext, createLogger, type AppContext } from './context.ts';
 import { isConnectionError } from './db/database.ts';
@@ -40,7 +42,10 @@ async function openContext(config: Config, logger: ReturnType<typeof createLogge
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
-  logWarnings(logger, startupWarnings(config));
+  const workers = planWorkers(config);
+  // Start-up warnings once per service, from the primary (or the only process).
+  if (cluster.isPrimary) logWarnings(logger, [...startupWarnings(config), ...workers.warnings]);
+  if (cluster.isPrimary && workers.count > 1) process.exit(await runPrimary(workers.count, config, logger));
   const ctx = await openContext(config, logger);
   try {
     // Production: throws on the first unreachable S3 or LiveKit. Development: warns.
@@ -50,7 +55,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await buildApp(ctx);
-  const jobs = await import('./jobs/index.ts').then((m) => m.startJobs(ctx));
+  // With WORKERS > 1 only worker 0 starts the jobs (each is also safe on N instances).
+  const jobs = runsJobs() ? await import('./jobs/index.ts').then((m) => m.startJobs(ctx)) : { stop: async () => undefined };
+  if (runsJobs() && config.jobs.enabled) logger.info('background jobs started in this process');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

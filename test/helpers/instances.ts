@@ -27,7 +27,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the service; resolves when /health answers (or rejects with its output). */
-export async function startInstance(env: Record<string, string>, opts: { port?: number; timeoutMs?: number } = {}): Promise<Instance> {
+export async function startInstance(
+  env: Record<string, string>,
+  opts: { port?: number; timeoutMs?: number; /** Every chunk of stdout/stderr, from the first. */ onOutput?: (chunk: string) => void } = {},
+): Promise<Instance> {
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
@@ -42,7 +45,10 @@ export async function startInstance(env: Record<string, string>, opts: { port?: 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-8000));
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-8000);
+    opts.onOutput?.(d.toString());
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
