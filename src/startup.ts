@@ -125,7 +125,7 @@ function storageWhere(config: Config): string {
 
 /**
  * Storage (bucket created when missing and allowed) and LiveKit, each within a few
- * seconds. Returns the lines of what failed; in production the first failure throws.
+ * seconds. Returns one line per failure; in production any failure throws them all.
  */
 export async function checkServices(ctx: Pick<AppContext, 'config' | 'storage' | 'livekit'>): Promise<string[]> {
   const { config, storage, livekit } = ctx;
