@@ -213,6 +213,15 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   log(`  building ${secondary.length} indexes`);
   await client.query(`SET maintenance_work_mem = '512MB'`);
   for (const ix of secondary) await client.query(ix.def);
+  // Usage and quality rollups (migrations 008, 009), from the raw rows, after the
+  // indexes they read through exist.
+  log('  rebuilding usage and quality rollups');
+  await client.query(`SELECT app.usage_rebuild(
+    (SELECT (min(joined_at) AT TIME ZONE 'UTC')::date FROM call_participants),
+    (SELECT (max(left_at) AT TIME ZONE 'UTC')::date + 1 FROM call_participants))`);
+  await client.query(`SELECT app.quality_days_rebuild(
+    (SELECT (min(recorded_at) AT TIME ZONE 'UTC')::date FROM quality_metrics),
+    (SELECT (max(recorded_at) AT TIME ZONE 'UTC')::date + 1 FROM quality_metrics))`);
   await client.query(`CREATE TABLE bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)`);
   await client.query(`INSERT INTO bench_meta VALUES ('dataset', $1)`, [
     JSON.stringify({ scale, counts, zipf_s: ZIPF_S, seconds: (Date.now() - started) / 1000, generated_at: new Date().toISOString() }),

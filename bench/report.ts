@@ -50,6 +50,16 @@ export function evaluateTargets(rs: Measured[], scales: string[]): Target[] {
       met: wh.rps >= 1000 && wh.lost === 0 && wh.non2xx === 0,
     });
   }
+  for (const name of ['admin: usage, 30 days', 'admin: worst quality, 30 days', 'admin: live rooms']) {
+    const r = find(rs, name);
+    if (!r) continue;
+    const failed = r.non2xx + r.errors;
+    out.push({
+      target: `${name} on ${r.scale}: p99 < 200 ms at ${r.connections} clients`,
+      measured: `p99 ${r.p99_ms} ms, p50 ${r.p50_ms} ms, ${r.rps} req/s, ${failed} failed`,
+      met: failed === 0 && r.p99_ms < 200,
+    });
+  }
   const up = find(rs, '100 MB upload (service -> S3)');
   if (up) {
     const ratio = Number(/ratio ([\d.]+)/.exec(up.note ?? '')?.[1] ?? NaN);

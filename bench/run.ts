@@ -20,6 +20,7 @@ import { eventJson, sign } from '../test/helpers/webhooks.ts';
 import { benchDatabaseUrl, userId } from './dataset.ts';
 import { cannon, pgbench, startService, tokenFor, type Measured, type Service } from './lib.ts';
 import { evaluateTargets, markdown } from './report.ts';
+import { adminScenarios } from './admin.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -321,10 +322,20 @@ async function main() {
   const withUpload = !args.includes('--no-upload');
   const started = new Date();
   const results: Measured[] = [];
-  for (const s of scales) await listScenarios(s, results, log);
   const largest = scales[scales.length - 1]!;
-  await otherScenarios(largest, results, log, withUpload);
-  if (withUpload) await uploadScenario(largest, results, log);
+  // `--only-admin`: just the operator scenarios (bench/admin.ts) on the largest scale.
+  const onlyAdmin = args.includes('--only-admin');
+  if (!onlyAdmin) {
+    for (const s of scales) await listScenarios(s, results, log);
+    await otherScenarios(largest, results, log, withUpload);
+    if (withUpload) await uploadScenario(largest, results, log);
+  }
+  const adminSvc = await startService(serviceEnv(largest));
+  try {
+    await adminScenarios(adminSvc, largest, results, log, DURATION);
+  } finally {
+    await adminSvc.stop();
+  }
 
   const pgVersion = await (async () => {
     const c = new pg.Client({ connectionString: benchDatabaseUrl(largest) });

@@ -43,7 +43,7 @@ for (const engine of await enginesUnderTest()) {
     });
 
     it('writes nothing and reads nothing private', async () => {
-      const refused = [
+      const refused: Array<[string, string]> = [
         [`INSERT INTO calls (room_name, name, created_by) VALUES ('op-c', 'C', '${OP}')`, 'insert'],
         [`UPDATE calls SET name = 'x'`, 'update'],
         [`DELETE FROM call_participants`, 'delete'],

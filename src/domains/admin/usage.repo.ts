@@ -54,22 +54,23 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
      roll AS (
        SELECT day, sum(participant_ms) AS ms, sum(participations) AS p, sum(calls) AS c
          FROM usage_days WHERE day >= $1::date AND day < $2::date GROUP BY day),
-     marks AS (
-       SELECT minute, participants AS n FROM usage_minutes
-        WHERE minute >= app.utc_day_start($1::date) AND minute < app.utc_day_start($2::date)
-       UNION ALL
-       SELECT m.minute, m.delta FROM ks, app.usage_key_marks(ks.keys) m
+     -- Open sessions only add (+1) at the marks they cover; elsewhere the stored counts stand.
+     open_marks AS (
+       SELECT m.minute, m.delta + coalesce(u.participants, 0) AS n
+         FROM ks, app.usage_key_marks(ks.keys) m LEFT JOIN usage_minutes u ON u.minute = m.minute
         WHERE m.minute >= app.utc_day_start($1::date) AND m.minute < app.utc_day_start($2::date)),
-     peak AS (
-       SELECT (minute AT TIME ZONE 'UTC')::date AS day, max(n) AS peak
-         FROM (SELECT minute, sum(n) AS n FROM marks GROUP BY minute) x GROUP BY 1)
+     open_peak AS (SELECT (minute AT TIME ZONE 'UTC')::date AS day, max(n) AS peak FROM open_marks GROUP BY 1)
      SELECT d.day::text AS day,
             (coalesce(roll.ms, 0) + coalesce(live_day.ms, 0))::bigint AS participant_ms,
             (coalesce(roll.p, 0) + coalesce(live_day.p, 0))::int AS participations,
             (coalesce(roll.c, 0) + coalesce(live_day.c, 0))::int AS calls,
-            coalesce(peak.peak, 0)::int AS peak_concurrent
+            greatest(coalesce(stored.peak, 0), coalesce(open_peak.peak, 0))::int AS peak_concurrent
        FROM (${DAYS}) d
-       LEFT JOIN roll ON roll.day = d.day LEFT JOIN live_day ON live_day.day = d.day LEFT JOIN peak ON peak.day = d.day
+       LEFT JOIN roll ON roll.day = d.day LEFT JOIN live_day ON live_day.day = d.day
+       LEFT JOIN open_peak ON open_peak.day = d.day
+       -- A range scan of the day's minute marks each: no sort, no hash over the range.
+       LEFT JOIN LATERAL (SELECT max(participants) AS peak FROM usage_minutes
+                           WHERE minute >= app.utc_day_start(d.day) AND minute < app.utc_day_start(d.day + 1)) stored ON true
       ORDER BY d.day`,
     [from, to, now],
   );
@@ -229,10 +230,11 @@ export async function worstCalls(sql: Sql, from: string, to: string, metric: Met
      agg AS (
        SELECT q.call_id, ${AGGREGATES}
          FROM quality_call_days q JOIN cand ON cand.call_id = q.call_id
-        WHERE q.day >= $1::date AND q.day < $2::date GROUP BY q.call_id)
-     SELECT agg.*, c.room_name, c.name, c.status, c.started_at
-       FROM agg JOIN calls c ON c.call_id = agg.call_id
-      ORDER BY ${m.order}, agg.call_id LIMIT $3`,
+        WHERE q.day >= $1::date AND q.day < $2::date GROUP BY q.call_id),
+     top AS (SELECT * FROM agg ORDER BY ${m.order}, call_id LIMIT $3)
+     SELECT top.*, c.room_name, c.name, c.status, c.started_at
+       FROM top JOIN calls c ON c.call_id = top.call_id
+      ORDER BY ${m.order}, top.call_id`,
     [from, to, limit],
   );
   return rows;
@@ -258,11 +260,12 @@ export async function worstParticipants(sql: Sql, from: string, to: string, metr
      agg AS (
        SELECT q.participant_id, ${AGGREGATES}
          FROM quality_participant_days q JOIN cand ON cand.participant_id = q.participant_id
-        WHERE q.day >= $1::date AND q.day < $2::date GROUP BY q.participant_id)
-     SELECT agg.*, p.call_id, p.user_id, p.identity, p.display_name, c.room_name
-       FROM agg JOIN call_participants p ON p.participant_id = agg.participant_id
+        WHERE q.day >= $1::date AND q.day < $2::date GROUP BY q.participant_id),
+     top AS (SELECT * FROM agg ORDER BY ${m.order}, participant_id LIMIT $3)
+     SELECT top.*, p.call_id, p.user_id, p.identity, p.display_name, c.room_name
+       FROM top JOIN call_participants p ON p.participant_id = top.participant_id
        JOIN calls c ON c.call_id = p.call_id
-      ORDER BY ${m.order}, agg.participant_id LIMIT $3`,
+      ORDER BY ${m.order}, top.participant_id`,
     [from, to, limit],
   );
   return rows;
