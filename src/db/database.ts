@@ -22,6 +22,12 @@ export interface Database {
   readonly embedded: Embedded | null;
   /** One transaction as auralink_app with app.user_id set (null: anonymous); RLS applies. */
   asUser<T>(userId: string | null, fn: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
+   * asUser for work of exactly one statement (a second one throws): on PostgreSQL the
+   * BEGIN with the scope, the statement and COMMIT leave in one write and cost one round
+   * trip. Same transaction, same role and settings as asUser, so RLS is the same.
+   */
+  asUserOne<T>(userId: string | null, fn: (sql: Sql) => Promise<T>): Promise<T>;
   /** One transaction as auralink_operator (read-only grants), app.user_id = the operator's own id. */
   asOperator<T>(operatorId: string, fn: (sql: Sql) => Promise<T>): Promise<T>;
   /** One transaction as the owner role; RLS does not apply. Jobs, migrations, webhooks. */
@@ -45,6 +51,12 @@ export interface DatabaseOptions {
    * backend outlives the socket connections that would track them.
    */
   statementCache?: boolean;
+  /**
+   * Pipeline queries on a connection (default true on PostgreSQL): a query is written
+   * without waiting for the answer to the one before, so BEGIN and the scope travel
+   * with a transaction's first statement. Always off on PGlite.
+   */
+  pipeline?: boolean;
 }
 
 // pg returns int8 and numeric as strings by default; counts and sizes here fit in
@@ -98,14 +110,57 @@ function preparing(client: pg.PoolClient, names: StatementNames | null): Sql {
   return { query } as Sql;
 }
 
-/** One transaction on one pooled connection, opened by `begin` (BEGIN plus any scope). */
-async function transaction<T>(pool: pg.Pool, begin: string, names: StatementNames | null, fn: (sql: Sql) => Promise<T>): Promise<T> {
+const ignore = () => undefined;
+const FINAL = Symbol('final statement');
+
+/**
+ * Marks the next statement on `sql` as its transaction's last: COMMIT is written right
+ * behind it instead of a round trip later, and any statement after it throws (it would
+ * run after COMMIT, outside the scope). Does nothing on a Sql that is not a transaction's.
+ */
+export function lastStatement(sql: Sql): void {
+  (sql as { [FINAL]?: () => void })[FINAL]?.();
+}
+
+/**
+ * One transaction on one pooled connection, opened by `begin` (BEGIN plus any scope).
+ * On a pipelined connection BEGIN is not awaited: the first statement is written right
+ * behind it. That is safe for RLS because BEGIN and the scope are one message: if the
+ * scope fails, the transaction is aborted and PostgreSQL refuses every statement after
+ * it ("current transaction is aborted"), so nothing runs unscoped. With `one`, COMMIT
+ * follows the first statement the same way (COMMIT of an aborted transaction rolls back).
+ */
+async function transaction<T>(
+  pool: pg.Pool,
+  begin: string,
+  names: StatementNames | null,
+  fn: (sql: Sql) => Promise<T>,
+  opts: { pipelined: boolean; one?: boolean },
+): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query(begin);
-    const result = await fn(preparing(client, names));
-    await client.query('COMMIT');
+    const began = client.query(begin);
+    if (opts.pipelined) began.catch(ignore); // its error is raised by the await below
+    else await began;
+    const inner = preparing(client, names);
+    let committed: Promise<unknown> | null = null;
+    let final = Boolean(opts.one);
+    const sql = {
+      query: (...args: unknown[]) => {
+        if (committed) throw new Error('a statement after the last statement of a transaction');
+        const result = (inner.query as (...a: unknown[]) => Promise<unknown>)(...args);
+        if (final) {
+          committed = client.query('COMMIT');
+          committed.catch(ignore);
+        }
+        return result;
+      },
+      [FINAL]: () => (final = true),
+    } as unknown as Sql;
+    const result = await fn(sql);
+    await began;
+    await (committed ?? client.query('COMMIT'));
     return result;
   } catch (err) {
     // A connection that failed mid-transaction is discarded, never reused; so is one
@@ -135,11 +190,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     application_name: 'auralink',
-  });
+    pipeline: !embedded && opts.pipeline !== false,
+  } as pg.PoolConfig);
   // A connection dropped by a restarting server must not crash the process.
   pool.on('error', (err) => opts.logger.warn({ err }, 'idle database connection failed'));
   const timeout = opts.statementTimeoutMs ?? 15_000;
   const names = !embedded && opts.statementCache !== false ? new StatementNames() : null;
+  const pipelined = !embedded && opts.pipeline !== false;
 
   const db: Database = {
     engine: embedded ? 'pglite' : 'postgres',
@@ -147,13 +204,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     embedded,
     async asUser(userId, fn) {
       // Transaction-local settings: nothing leaks to the next user of the connection.
-      return transaction(pool, scopedBegin(userId, timeout), names, fn);
+      return transaction(pool, scopedBegin(userId, timeout), names, fn, { pipelined });
+    },
+    async asUserOne(userId, fn) {
+      return transaction(pool, scopedBegin(userId, timeout), names, fn, { pipelined, one: true });
     },
     async asOperator(operatorId, fn) {
-      return transaction(pool, scopedBegin(operatorId, timeout, OPERATOR_ROLE), names, fn);
+      return transaction(pool, scopedBegin(operatorId, timeout, OPERATOR_ROLE), names, fn, { pipelined });
     },
     privileged(fn) {
-      return transaction(pool, 'BEGIN', names, fn);
+      return transaction(pool, 'BEGIN', names, fn, { pipelined });
     },
     async ping() {
       await pool.query('SELECT 1');

@@ -61,7 +61,7 @@ export class CallsService {
     if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw validation('from must not be after to');
     const limit = q.limit ?? 20;
     const after = decodeCursor(q.cursor, { c: 'timestamp', i: 'uuid' });
-    const rows = await this.db.asUser(userId, (sql) =>
+    const rows = await this.db.asUserOne(userId, (sql) =>
       repo.list(sql, {
         userId,
         status: q.status && q.status !== 'all' ? q.status : null,
@@ -77,7 +77,7 @@ export class CallsService {
   }
 
   async get(userId: string, callId: string) {
-    const row = await this.db.asUser(userId, (sql) => repo.findMine(sql, userId, callId));
+    const row = await this.db.asUserOne(userId, (sql) => repo.findMine(sql, userId, callId));
     if (!row) throw notFound('Call');
     return callView(row);
   }

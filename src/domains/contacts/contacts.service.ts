@@ -88,7 +88,7 @@ export class ContactsService {
   }
 
   async get(userId: string, contactId: string): Promise<ContactView> {
-    const row = await this.db.asUser(userId, (sql) => repo.findById(sql, contactId));
+    const row = await this.db.asUserOne(userId, (sql) => repo.findById(sql, contactId));
     if (!row) throw notFound('Contact');
     return view(row);
   }
@@ -110,7 +110,7 @@ export class ContactsService {
     const limit = query.limit ?? 20;
     const after = decodeCursor(query.cursor, { created_key: 'timestamp', contact_id: 'uuid' });
     const q = query.q?.trim();
-    const rows = await this.db.asUser(userId, (sql) =>
+    const rows = await this.db.asUserOne(userId, (sql) =>
       repo.list(sql, {
         relationship_type: query.relationship_type,
         is_favorite: query.is_favorite,

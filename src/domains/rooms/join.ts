@@ -3,10 +3,10 @@
 // for ended calls and full rooms live in one place.
 import type { LiveKitAdapter, Role } from '../../adapters/livekit.ts';
 import type { Config } from '../../config.ts';
-import type { Sql } from '../../db/database.ts';
+import { lastStatement, type Sql } from '../../db/database.ts';
 import { AppError, notFound } from '../../errors.ts';
 import * as participants from '../participants/participants.repo.ts';
-import { joinState, lockCallShared } from './rooms.repo.ts';
+import { joinState, lockCallShared, type JoinState } from './rooms.repo.ts';
 
 export interface Joiner {
   /** The signed-in user, or null for a guest. */
@@ -54,10 +54,24 @@ export interface JoinDeps {
  * mints a LiveKit token with the role's grants and config.livekit.tokenTtlSeconds.
  * No network call happens here: minting is local.
  */
-export async function grantJoin(sql: Sql, deps: JoinDeps, callId: string, joiner: Joiner): Promise<JoinToken> {
-  await lockCallShared(sql, callId);
-  // Read after the lock is held (a fresh snapshot): the call's state and its seats.
-  const call = await joinState(sql, callId, joiner.identity);
+export async function grantJoin(
+  sql: Sql,
+  deps: JoinDeps,
+  callId: string,
+  joiner: Joiner,
+  /**
+   * `locked`: the caller took the lock and read the state already (rooms.service, in the
+   * round trip of its lookup). `last`: the seat is the transaction's last statement, so
+   * COMMIT travels with it.
+   */
+  opts: { locked?: JoinState | null; last?: boolean } = {},
+): Promise<JoinToken> {
+  // Read after the lock is held (a fresh snapshot): the call's state and its seats. The
+  // two statements are written together; PostgreSQL runs them in this order.
+  const call =
+    opts.locked !== undefined
+      ? opts.locked
+      : (await Promise.all([lockCallShared(sql, callId), joinState(sql, callId, joiner.identity)]))[1];
   if (!call) throw notFound('Room');
   if (call.status === 'ended' || call.status === 'failed') {
     throw new AppError('CALL_ENDED', 'The call has ended');
@@ -65,6 +79,7 @@ export async function grantJoin(sql: Sql, deps: JoinDeps, callId: string, joiner
   if (call.taken >= call.max_participants) {
     throw new AppError('ROOM_FULL', 'The room is full', { max_participants: call.max_participants });
   }
+  if (opts.last) lastStatement(sql);
   const seat = await participants.upsertWaiting(sql, {
     callId,
     userId: joiner.userId,

@@ -173,6 +173,30 @@ export async function joinState(sql: Sql, callId: string, identity: string): Pro
   return rows[0] ?? null;
 }
 
+/**
+ * lockCallShared and joinState for a call named by its key (id or room name), so that
+ * both can be written in the same round trip as the room's lookup: PostgreSQL runs them
+ * in order, so the state is still read after the lock is held.
+ */
+export async function lockCallSharedByKey(sql: Sql, key: string, isUuid: boolean): Promise<void> {
+  await sql.query(
+    `SELECT pg_advisory_xact_lock_shared(hashtextextended('call:' || call_id::text, 0))
+       FROM calls WHERE ${isUuid ? 'call_id = $1::uuid' : 'room_name = $1'}`,
+    [key],
+  );
+}
+
+export async function joinStateByKey(sql: Sql, key: string, isUuid: boolean, identity: string): Promise<JoinState | null> {
+  const { rows } = await sql.query<JoinState>(
+    `SELECT c.room_name, c.status, c.max_participants, c.screen_sharing_enabled,
+            (SELECT count(DISTINCT p.identity)::int FROM call_participants p
+              WHERE p.call_id = c.call_id AND p.status = 'connected' AND p.identity <> $2) AS taken
+       FROM calls c WHERE ${isUuid ? 'c.call_id = $1::uuid' : 'c.room_name = $1'}`,
+    [key, identity],
+  );
+  return rows[0] ?? null;
+}
+
 export interface LiveCall {
   call_id: string;
   room_id: string | null;

@@ -176,31 +176,33 @@ export class RoomsService {
     if (metadata !== null && Buffer.byteLength(metadata) > TOKEN_METADATA_MAX_BYTES) {
       throw validation(`metadata must be at most ${TOKEN_METADATA_MAX_BYTES} bytes`);
     }
-    // One transaction from lookup to seat: token minting is a hot path, and every
-    // round trip to the database counts.
+    // One transaction from lookup to seat in two round trips (token minting is a hot
+    // path): the lookup, the caller's name, the call's shared lock and its state are
+    // written back to back; then the seat, with COMMIT behind it.
     return this.db.asUser(userId, async (sql) => {
-      const room = await repo.findByKey(sql, key, UUID_RE.test(key));
+      const isUuid = UUID_RE.test(key);
+      const [room, name, , locked] = await Promise.all([
+        repo.findByKey(sql, key, isUuid),
+        input.display_name
+          ? null
+          : sql.query<{ n: string | null }>('SELECT coalesce(display_name, username, aura_id) AS n FROM users WHERE user_id = $1', [userId]),
+        repo.lockCallSharedByKey(sql, key, isUuid),
+        repo.joinStateByKey(sql, key, isUuid, userId),
+      ]);
       if (!room) throw notFound('Room');
       const isCreator = room.created_by === userId;
       const role: Role = input.role ?? (isCreator ? 'host' : 'participant');
       if (!isCreator && (role === 'host' || role === 'moderator')) {
         throw forbidden('Only the room creator may join as host or moderator');
       }
-      let displayName = input.display_name;
-      if (!displayName) {
-        const { rows } = await sql.query<{ n: string | null }>(
-          'SELECT coalesce(display_name, username, aura_id) AS n FROM users WHERE user_id = $1',
-          [userId],
-        );
-        displayName = rows[0]?.n ?? 'Guest';
-      }
-      return grantJoin(sql, { livekit: this.livekit, config: this.config }, room.call_id, {
-        userId,
-        identity: userId,
-        displayName,
-        role,
-        metadata,
-      });
+      const displayName = input.display_name || (name?.rows[0]?.n ?? 'Guest');
+      return grantJoin(
+        sql,
+        { livekit: this.livekit, config: this.config },
+        room.call_id,
+        { userId, identity: userId, displayName, role, metadata },
+        { locked, last: true },
+      );
     });
   }
 

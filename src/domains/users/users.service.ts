@@ -52,7 +52,7 @@ export class UsersService {
   }
 
   async me(userId: string): Promise<UserView> {
-    const row = await this.db.asUser(userId, (sql) => repo.findById(sql, userId));
+    const row = await this.db.asUserOne(userId, (sql) => repo.findById(sql, userId));
     if (!row) throw notFound('User');
     return view(row);
   }
