@@ -136,6 +136,8 @@ describe('JWT verification', () => {
           LIVEKIT_API_KEY: 'k',
           LIVEKIT_API_SECRET: 'x'.repeat(40),
           URL_SIGNING_SECRET: 'y'.repeat(40),
+          DATABASE_URL: 'postgres://db.invalid/auralink',
+          S3_ENDPOINT: 'https://s3.invalid',
         }),
       );
       const { DEV_JWT_SECRET } = await import('../config.ts');
