@@ -29,6 +29,8 @@ import { LinksService } from './domains/links/links.service.ts';
 import { roomsRoutes } from './domains/rooms/rooms.routes.ts';
 import { RoomsService } from './domains/rooms/rooms.service.ts';
 import { callsRoutes } from './domains/calls/calls.routes.ts';
+import { timelineRoutes } from './domains/calls/timeline.routes.ts';
+import { TimelineService } from './domains/calls/timeline.service.ts';
 import { CallsService } from './domains/calls/calls.service.ts';
 import { webhooksRoutes } from './domains/webhooks/webhooks.routes.ts';
 import { WebhooksService } from './domains/webhooks/webhooks.service.ts';
@@ -159,6 +161,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(callsRoutes, { calls });
       await api.register(webhooksRoutes, { webhooks });
       await api.register(eventsRoutes, { events });
+      await api.register(timelineRoutes, { timeline: new TimelineService(ctx.db) });
       await api.register(filesRoutes, { files });
       await api.register(adminRoutes, { admin: new AdminService(ctx.db, { livekitConfigured: ctx.livekit.configured }) });
       await api.register(webConfigRoutes, { web: new WebConfigService(config, ctx.livekit.wsUrl) });

@@ -1139,6 +1139,8 @@ export interface paths {
                                 name: string;
                                 /** @description participants connected now */
                                 participant_count: number;
+                                /** @description distinct people who joined (a reconnect counts once) */
+                                people_joined: number;
                                 room_id: string | null;
                                 room_name: string;
                                 started_at: string | null;
@@ -1246,6 +1248,8 @@ export interface paths {
                             name: string;
                             /** @description participants connected now */
                             participant_count: number;
+                            /** @description distinct people who joined (a reconnect counts once) */
+                            people_joined: number;
                             room_id: string | null;
                             room_name: string;
                             started_at: string | null;
@@ -1673,6 +1677,234 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/quality/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each participant's quality over time
+         * @description Per session, the samples averaged per bucket (bucket_seconds, chosen to keep a session under 240 points): round-trip time, jitter, packet loss, bitrate and MOS. Empty buckets are absent. Creator or participant, else 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bucket_seconds: number;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            call_id: string;
+                            participants: {
+                                display_name: string | null;
+                                identity: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                participant_id: string;
+                                points: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    bitrate_kbps: number | null;
+                                    jitter_ms: number | null;
+                                    mos: number | null;
+                                    packet_loss_percent: number | null;
+                                    rtt_ms: number | null;
+                                    samples: number;
+                                }[];
+                                user_id: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A call's timeline per participant session
+         * @description Per LiveKit session (a reconnect is a new session of the same identity): joined, tracks published and unpublished (microphone, camera, screen share), left or disconnected with the reason. Creator or participant, else 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            call_id: string;
+                            participants: {
+                                display_name: string | null;
+                                events: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    reason?: string | null;
+                                    /** @description camera | microphone | screen_share | screen_share_audio | unknown */
+                                    source?: string;
+                                    /** @description joined | published | unpublished | left | disconnected */
+                                    type: string;
+                                }[];
+                                identity: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                participant_id: string;
+                                /** @description connected|disconnected|left */
+                                status: string;
+                                user_id: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2313,6 +2545,8 @@ export interface paths {
                     "application/json": {
                         /** @description Development user name; the same name is the same user (AuraID @<name>.aura) */
                         name: string;
+                        /** @description Put the configured operator claim (OPERATOR_CLAIM, default app_metadata.role=operator) in the token */
+                        operator?: boolean;
                     };
                 };
             };

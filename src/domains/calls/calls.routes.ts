@@ -17,6 +17,7 @@ const Call = Type.Object({
   participant_count: Type.Integer({ description: 'participants connected now' }),
   max_participants: Type.Integer(),
   files_shared: Type.Integer(),
+  people_joined: Type.Integer({ description: 'distinct people who joined (a reconnect counts once)' }),
   avg_quality_score: Nullable(Type.Number()),
   creator: Type.Object({ user_id: Uuid, display_name: Nullable(Type.String()), aura_id: Nullable(Type.String()) }),
   created_at: Timestamp,

@@ -21,6 +21,7 @@ export const callView = (r: repo.CallRow) => ({
   participant_count: r.participant_count,
   max_participants: r.max_participants,
   files_shared: r.files_shared,
+  people_joined: r.people_joined,
   avg_quality_score: r.avg_quality_score,
   creator: { user_id: r.created_by, display_name: r.creator_display_name, aura_id: r.creator_aura_id },
   created_at: r.created_at.toISOString(),
