@@ -30,9 +30,14 @@ export function devProfile(name: string) {
   };
 }
 
-export async function devToken(secret: string, name: string, ttlSeconds = 3600): Promise<string> {
+/**
+ * `extraClaims` are merged into the payload; the web's development sign-in uses them
+ * for the operator claim, so that operator views can be tried without an identity provider.
+ */
+export async function devToken(secret: string, name: string, ttlSeconds = 3600, extraClaims: Record<string, unknown> = {}): Promise<string> {
   const p = devProfile(name);
   return new SignJWT({
+    ...extraClaims,
     email: p.email,
     role: 'authenticated',
     user_metadata: { aura_id: p.aura_id, display_name: p.display_name, username: p.username },

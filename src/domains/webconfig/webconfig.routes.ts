@@ -27,6 +27,11 @@ const SignInBody = Type.Object(
       pattern: '^[A-Za-z0-9_-]{1,32}$',
       description: 'Development user name; the same name is the same user (AuraID @<name>.aura)',
     }),
+    operator: Type.Optional(
+      Type.Boolean({
+        description: 'Put the configured operator claim (OPERATOR_CLAIM, default app_metadata.role=operator) in the token',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -74,6 +79,6 @@ export const webConfigRoutes: FastifyPluginAsync<{ web: WebConfigService }> = as
       },
       config: { skipAuth: true },
     },
-    async (request) => web.devSignIn(request.body.name),
+    async (request) => web.devSignIn(request.body.name, { operator: request.body.operator === true }),
   );
 };

@@ -3,7 +3,7 @@
 // and anon key are meant for browsers; no secret is ever part of it.
 import type { Config } from '../../config.ts';
 import { devProfile, devToken, devTokensAllowed } from '../../http/dev-tokens.ts';
-import { notFound } from '../../errors.ts';
+import { notFound, validation } from '../../errors.ts';
 
 export type AuthMode = 'development' | 'supabase' | 'external';
 
@@ -35,14 +35,23 @@ export class WebConfigService {
   }
 
   /** Mints what `npm run dev-token -- <name>` prints; not found outside development. */
-  async devSignIn(name: string) {
+  async devSignIn(name: string, opts: { operator?: boolean } = {}) {
     if (!devTokensAllowed(this.config)) throw notFound('Route');
-    const token = await devToken(this.config.auth.jwtSecret, name, DEV_SIGN_IN_TTL_SECONDS);
+    const token = await devToken(this.config.auth.jwtSecret, name, DEV_SIGN_IN_TTL_SECONDS, opts.operator ? this.operatorClaim() : {});
     return {
       access_token: token,
       token_type: 'bearer' as const,
       expires_at: new Date(Date.now() + DEV_SIGN_IN_TTL_SECONDS * 1000).toISOString(),
       user: devProfile(name),
     };
+  }
+
+  /** The configured operator claim as a nested object: app_metadata.role -> {app_metadata: {role}}. */
+  private operatorClaim(): Record<string, unknown> {
+    const { claimPath, claimValue } = this.config.operators;
+    if (!claimPath) throw validation('No operator claim is configured (OPERATOR_CLAIM=none): list the user in OPERATOR_USER_IDS');
+    let claims: unknown = claimValue;
+    for (const key of [...claimPath].reverse()) claims = { [key]: claims };
+    return claims as Record<string, unknown>;
   }
 }

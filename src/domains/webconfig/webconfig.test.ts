@@ -71,10 +71,31 @@ describe('development sign-in', () => {
     }
   });
 
+  it('mints an operator token only when asked, with the configured claim', async () => {
+    const { app, config } = await appFor({});
+    const plain = await app.inject({ method: 'POST', url: '/api/v1/dev/sign-in', payload: { name: 'olga' } });
+    assert.equal((await createVerifier(config)(plain.json().access_token)).operator, false);
+    const op = await app.inject({ method: 'POST', url: '/api/v1/dev/sign-in', payload: { name: 'olga', operator: true } });
+    assert.equal(op.statusCode, 200, op.body);
+    const user = await createVerifier(config)(op.json().access_token);
+    assert.equal(user.operator, true);
+    assert.equal(user.id, devUserId('olga'));
+    // a custom claim path is honoured
+    const custom = await appFor({ OPERATOR_CLAIM: 'app_metadata.roles.admin', OPERATOR_CLAIM_VALUE: 'yes' });
+    const res = await custom.app.inject({ method: 'POST', url: '/api/v1/dev/sign-in', payload: { name: 'olga', operator: true } });
+    assert.equal((await createVerifier(custom.config)(res.json().access_token)).operator, true);
+    // no claim configured: the request says why instead of minting a plain token
+    const none = await appFor({ OPERATOR_CLAIM: 'none' });
+    const refused = await none.app.inject({ method: 'POST', url: '/api/v1/dev/sign-in', payload: { name: 'olga', operator: true } });
+    assert.equal(refused.statusCode, 400);
+  });
+
   it('is not found once a real secret is configured', async () => {
     const { app } = await appFor({ SUPABASE_JWT_SECRET: 'y'.repeat(40) });
     const res = await app.inject({ method: 'POST', url: '/api/v1/dev/sign-in', payload: { name: 'carol' } });
     assert.equal(res.statusCode, 404);
+    const op = await app.inject({ method: 'POST', url: '/api/v1/dev/sign-in', payload: { name: 'carol', operator: true } });
+    assert.equal(op.statusCode, 404);
     assert.equal(res.json().error.code, 'NOT_FOUND');
   });
 });
