@@ -48,7 +48,8 @@ export function CallStage(props: CallStageProps) {
       className="call"
       data-testid="call"
     >
-      <div className="call-layout">
+      {/* no side panels (guests): the video takes the whole width */}
+      <div className={props.side ? 'call-layout' : 'call-layout solo'}>
         <div className="stage">
           {error && (
             <div className="error" role="alert" data-testid="error-message">

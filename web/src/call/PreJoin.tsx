@@ -21,13 +21,15 @@ export interface PreJoinProps {
   /** Makes the join button submit this form instead; read the choices from onChoicesChange. */
   submitForm?: string;
   onChoicesChange?(c: JoinChoices): void;
+  /** Where the choices start, e.g. the last call's devices with the camera off after leaving. */
+  initial?: Partial<JoinChoices>;
 }
 
-export function PreJoin({ onJoin, busy, title, joinLabel = 'Join call', busyLabel = 'Joining…', submitForm, onChoicesChange }: PreJoinProps) {
-  const [videoEnabled, setVideoEnabled] = useState(true);
-  const [audioEnabled, setAudioEnabled] = useState(true);
-  const [videoDeviceId, setVideoDeviceId] = useState('default');
-  const [audioDeviceId, setAudioDeviceId] = useState('default');
+export function PreJoin({ onJoin, busy, title, joinLabel = 'Join call', busyLabel = 'Joining…', submitForm, onChoicesChange, initial }: PreJoinProps) {
+  const [videoEnabled, setVideoEnabled] = useState(initial?.videoEnabled ?? true);
+  const [audioEnabled, setAudioEnabled] = useState(initial?.audioEnabled ?? true);
+  const [videoDeviceId, setVideoDeviceId] = useState(initial?.videoDeviceId ?? 'default');
+  const [audioDeviceId, setAudioDeviceId] = useState(initial?.audioDeviceId ?? 'default');
   const cameras = useMediaDevices({ kind: 'videoinput' });
   const mics = useMediaDevices({ kind: 'audioinput' });
   const preview = usePreviewDevice<LocalVideoTrack>(videoEnabled, videoDeviceId, 'videoinput');

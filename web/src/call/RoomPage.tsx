@@ -7,12 +7,22 @@ import { useLiveEvents } from '../events/EventsProvider.tsx';
 import { FilesPanel } from '../panels/FilesPanel.tsx';
 import { InvitePanel } from '../panels/InvitePanel.tsx';
 import { ParticipantsPanel } from '../panels/ParticipantsPanel.tsx';
-import { WaitingRoomPanel } from '../panels/WaitingRoomPanel.tsx';
+import { useJoinRequests } from '../panels/useJoinRequests.ts';
+import { JoinRequestNotice, WaitingRoomPanel } from '../panels/WaitingRoomPanel.tsx';
 import { ErrorMessage } from '../ui/ErrorMessage.tsx';
 import { CallStage } from './CallStage.tsx';
 import { type JoinChoices, PreJoin } from './PreJoin.tsx';
 
-type Stage = { kind: 'lobby' } | { kind: 'call'; grant: TokenPayload; choices: JoinChoices } | { kind: 'left' };
+type Stage =
+  | { kind: 'lobby' }
+  | { kind: 'call'; grant: TokenPayload; choices: JoinChoices }
+  | { kind: 'left'; choices: JoinChoices };
+
+/** "Active" with nobody left in it reads as a live call; say what the API says instead. */
+function statusLabel(room: Room): string {
+  if (room.status === 'active' && room.participant_count === 0) return 'No one connected';
+  return room.status;
+}
 
 export function RoomPage({ roomId }: { roomId: string }) {
   const config = useClientConfig();
@@ -33,9 +43,13 @@ export function RoomPage({ roomId }: { roomId: string }) {
       .catch(setError);
   }, [roomId]);
   useEffect(load, [load]);
+  // participant events too: the badge follows who is connected (see statusLabel)
   useLiveEvents((e) => {
-    if (room && e.call_id === room.call_id && e.type.startsWith('call.')) load();
+    if (room && e.call_id === room.call_id && (e.type.startsWith('call.') || e.type.startsWith('participant.'))) load();
   }, [room?.call_id, load]);
+  const isHost = !!room && !!me && room.created_by === me.user_id;
+  const ended = room?.status === 'ended';
+  const requests = useJoinRequests(room?.call_id ?? roomId, isHost && !ended && room !== null);
 
   const join = async (choices: JoinChoices) => {
     setJoining(true);
@@ -63,14 +77,13 @@ export function RoomPage({ roomId }: { roomId: string }) {
   }
   if (!room || !me) return <p className="loading">Loading…</p>;
 
-  const isHost = room.created_by === me.user_id;
-  const ended = room.status === 'ended';
   const side = (
     <>
-      {isHost && !ended && <WaitingRoomPanel callId={room.call_id} />}
+      {isHost && !ended && <WaitingRoomPanel state={requests} />}
       <FilesPanel callId={room.call_id} canUpload={!ended && room.file_sharing_enabled} />
       {isHost && !ended && <InvitePanel callId={room.call_id} />}
-      <ParticipantsPanel callId={room.call_id} />
+      {/* an invitee holds a seat (and may read the list) once they asked for a token */}
+      <ParticipantsPanel callId={room.call_id} visible={isHost || stage.kind !== 'lobby'} />
     </>
   );
 
@@ -81,6 +94,7 @@ export function RoomPage({ roomId }: { roomId: string }) {
           <h1 data-testid="room-title">{room.name}</h1>
           <span className="muted">{isHost ? 'You are the host' : 'In call'}</span>
         </div>
+        {isHost && <JoinRequestNotice state={requests} />}
         <CallStage
           serverUrl={stage.grant.ws_url!}
           token={stage.grant.token}
@@ -88,7 +102,8 @@ export function RoomPage({ roomId }: { roomId: string }) {
           choices={stage.choices}
           reportQuality
           onLeave={() => {
-            setStage({ kind: 'left' });
+            // the preview must not turn the camera back on by itself after leaving
+            setStage({ kind: 'left', choices: { ...stage.choices, videoEnabled: false } });
             load();
           }}
           side={side}
@@ -103,11 +118,17 @@ export function RoomPage({ roomId }: { roomId: string }) {
         <div>
           <p className="crumbs">
             <Link href="/">← Rooms</Link>
+            {(isHost || stage.kind !== 'lobby') && (
+              <>
+                {' · '}
+                <Link href={`/calls/${room.call_id}`}>History of this call</Link>
+              </>
+            )}
           </p>
           <h1 data-testid="room-title">{room.name}</h1>
           <p className="meta">
-            <span className={`badge status-${room.status}`} data-testid="room-status">
-              {room.status}
+            <span className={`badge status-${room.status}`} data-testid="room-status" data-status={room.status}>
+              {statusLabel(room)}
             </span>
             <span>{room.call_type.replace(/_/g, ' ')}</span>
             <span>{room.privacy}</span>
@@ -134,7 +155,13 @@ export function RoomPage({ roomId }: { roomId: string }) {
                 </p>
               )}
               <ErrorMessage error={joinError} />
-              <PreJoin title={`Ready to join ${room.name}?`} busy={joining} onJoin={(c) => void join(c)} />
+              <PreJoin
+                key={stage.kind}
+                title={stage.kind === 'left' ? `Join ${room.name} again?` : `Ready to join ${room.name}?`}
+                busy={joining}
+                initial={stage.kind === 'left' ? stage.choices : undefined}
+                onJoin={(c) => void join(c)}
+              />
             </>
           )}
         </div>
