@@ -19,6 +19,9 @@ declare module 'autocannon' {
     duration?: number;
     amount?: number;
     timeout?: number;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
     requests?: Array<{ setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }>;
   }
   function autocannon(opts: Options): Promise<Result>;

@@ -139,6 +139,37 @@ async function copyLines(client: pg.Client, target: string, lines: Iterable<stri
   await pipeline(Readable.from((function* () { for (const l of lines) yield `${l}\n`; })()), sink);
 }
 
+export const CONTACTS_PER_USER = 20;
+
+/**
+ * Contacts: each of the 10k users has 20 (200k rows), every tenth with a nickname, with
+ * the triggers on so that search vectors are built as the service builds them. Added
+ * to a database generated before contacts were part of the dataset, too.
+ */
+export async function ensureContacts(url: string, log: (m: string) => void): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM contacts');
+    if (rows[0]!.n >= USERS * CONTACTS_PER_USER) return;
+    const started = Date.now();
+    await c.query(
+      `INSERT INTO contacts (user_id, contact_user_id, nickname, created_at)
+       SELECT ('00000000-0000-4000-8000-' || lpad(u::text, 12, '0'))::uuid,
+              ('00000000-0000-4000-8000-' || lpad((1 + (u - 1 + k * 37) % $1)::text, 12, '0'))::uuid,
+              CASE WHEN (u + k) % 10 = 0 THEN 'Pal ' || k || '-' || u END,
+              now() - make_interval(mins => u * 20 + k)
+         FROM generate_series(1, $1) u, generate_series(1, $2) k
+       ON CONFLICT DO NOTHING`,
+      [USERS, CONTACTS_PER_USER],
+    );
+    await c.query('ANALYZE contacts');
+    log(`  contacts: ${USERS * CONTACTS_PER_USER} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await c.end();
+  }
+}
+
 async function isComplete(url: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -162,6 +193,7 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   if (complete && !opts.force) {
     await admin.end();
     log(`${name} exists (use --force to regenerate)`);
+    await ensureContacts(benchDatabaseUrl(scale), log);
     return { database: name, url: benchDatabaseUrl(scale), generated: false };
   }
   if (exists) await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
@@ -222,6 +254,7 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   await client.query(`SELECT app.quality_days_rebuild(
     (SELECT (min(recorded_at) AT TIME ZONE 'UTC')::date FROM quality_metrics),
     (SELECT (max(recorded_at) AT TIME ZONE 'UTC')::date + 1 FROM quality_metrics))`);
+  await ensureContacts(url, log);
   await client.query(`CREATE TABLE bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)`);
   await client.query(`INSERT INTO bench_meta VALUES ('dataset', $1)`, [
     JSON.stringify({ scale, counts, zipf_s: ZIPF_S, seconds: (Date.now() - started) / 1000, generated_at: new Date().toISOString() }),

@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.ts';
 import { rateLimited } from './errors.ts';
 import { createVerifier } from './http/auth.ts';
@@ -68,6 +68,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
+    // One line per request (metrics.ts, when it completes) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID();
@@ -81,8 +83,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     http: { requireHostHeader: false },
   });
   app.server.on('connect', connectHandler(ctx.logger as FastifyBaseLogger));
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks that run on every request are callback-style where they can finish at once:
+  // an async hook costs a promise and a trip through the microtask queue each time.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.addHook('onRequest', requireHost);
   // The route table, for the bad-input walker test and diagnostics.

@@ -26,19 +26,31 @@ export interface AuthenticateOptions {
 export const authenticate = fp<AuthenticateOptions>(async (app: FastifyInstance, opts) => {
   app.decorateRequest('user', null);
   app.decorateRequest('authError', null);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.skipAuth) return;
+  // Callback-style: a request without a token (health checks, webhooks, guests)
+  // finishes both hooks synchronously.
+  const failed = (request: FastifyRequest, err: unknown) => {
+    request.authError = err instanceof AppError ? err : unauthorized();
+  };
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.skipAuth || request.headers.authorization === undefined) return done();
+    let token: string | null;
     try {
-      const token = bearerToken(request.headers.authorization);
-      if (token) request.user = await opts.verify(token);
+      token = bearerToken(request.headers.authorization);
     } catch (err) {
-      request.authError = err instanceof AppError ? err : unauthorized();
+      failed(request, err);
+      return done();
     }
+    if (!token) return done();
+    opts.verify(token).then(
+      (user) => ((request.user = user), done()),
+      (err) => (failed(request, err), done()),
+    );
   });
   // preValidation runs after the rate limiter's onRequest hook.
-  app.addHook('preValidation', async (request) => {
-    if (request.authError) throw request.authError;
-    if (request.user && opts.onUser) await opts.onUser(request.user);
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.authError) return done(request.authError);
+    if (!request.user || !opts.onUser) return done();
+    opts.onUser(request.user).then(() => done(), done);
   });
 });
 

@@ -173,15 +173,16 @@ export function registerErrorHandling(app: FastifyInstance, routes: readonly Rou
   });
   // The last line of the guarantee: a plugin that answers an error itself (the CORS
   // plugin's text/plain 400, a static file 404...) still answers in the contract's shape.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (reply.statusCode < 400) return payload;
+  // Callback-style so that a 2xx, the common case, passes through at no cost.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (reply.statusCode < 400) return done(null, payload);
     const body = contractPayload(payload, reply.statusCode);
-    if (body === null) return payload;
+    if (body === null) return done(null, payload);
     if (payload && typeof (payload as { destroy?: unknown }).destroy === 'function') {
       (payload as { destroy: () => void }).destroy();
     }
     reply.removeHeader('content-length');
     reply.type('application/json; charset=utf-8');
-    return body;
+    done(null, body);
   });
 }

@@ -29,11 +29,14 @@ export function instrument(app: FastifyInstance, registry: Registry): void {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    histogram.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
-      reply.elapsedTime / 1000,
-    );
+  // The one log line of a request and its latency sample, in one hook: Fastify's own
+  // request logging (a line on arrival and one on completion) is off in app.ts.
+  app.addHook('onResponse', (request, reply, done) => {
+    const ms = reply.elapsedTime;
+    const status = reply.statusCode;
+    histogram.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: status }, ms / 1000);
+    request.log.info({ method: request.method, url: request.url, status, ms: Math.round(ms * 10) / 10 }, 'request');
+    done();
   });
   app.get('/metrics', { schema: { hide: true }, config: { skipAuth: true, rateLimit: false } }, async (_req, reply) => {
     reply.type(registry.contentType);
