@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from '../errors.ts';
 import { isConnectionError } from '../db/database.ts';
+import { isTransientConflict } from '../db/retry.ts';
 import { allowedMethods, type RouteEntry } from './route-methods.ts';
 
 interface ErrorBody {
@@ -61,6 +62,13 @@ export function toAppError(err: unknown): AppError | null {
     return new AppError(code, code === 'PAYLOAD_TOO_LARGE' ? 'Payload too large' : (FASTIFY_MESSAGES[e.code] ?? e.message));
   }
   if (isConnectionError(err)) return new AppError('UPSTREAM_UNAVAILABLE', 'The database is unavailable');
+  // A deadlock or serialization victim was rolled back whole: the same request may
+  // simply be sent again (503 with Retry-After, not 500).
+  if (isTransientConflict(err)) {
+    return new AppError('UPSTREAM_UNAVAILABLE', 'The database cancelled a conflicting transaction; retry the request', undefined, {
+      'retry-after': '1',
+    });
+  }
   if (e?.code && typeof e.code === 'string' && PG_CODES[e.code]) {
     const code = PG_CODES[e.code]!;
     const message =

@@ -110,7 +110,7 @@ export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService }> = as
           'Not a participant of the call: 403.',
         params: Params,
         body: Report,
-        response: { 202: Type.Object({ accepted: Type.Number() }), ...errorResponses(403, 404) },
+        response: { 202: Type.Object({ accepted: Type.Number() }), ...errorResponses(403, 404, 503) },
       },
     },
     async (request, reply) =>

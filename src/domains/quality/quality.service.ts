@@ -1,6 +1,7 @@
 // Call quality: participants report samples about their own connection; members of
 // the call read a summary, per-participant statistics and a bucketed time series.
 import type { Database } from '../../db/database.ts';
+import { retryOnConflict } from '../../db/retry.ts';
 import { forbidden, notFound, validation } from '../../errors.ts';
 import { estimateMos } from './mos.ts';
 import * as repo from './quality.repo.ts';
@@ -37,13 +38,16 @@ export class QualityService {
       }
       return { ...s, quality_score: s.quality_score ?? estimateMos(s) };
     });
-    const accepted = await this.db.asUser(userId, async (sql) => {
-      const access = await repo.callAccess(sql, callId);
-      if (access === 'none') throw notFound('Call');
-      const participantId = await repo.ownParticipant(sql, callId, userId);
-      if (!participantId) throw forbidden('Only participants of the call report quality');
-      return repo.insertSamples(sql, callId, participantId, scored);
-    });
+    // Nothing here acts outside the database, so a deadlock victim may run again.
+    const accepted = await retryOnConflict(() =>
+      this.db.asUser(userId, async (sql) => {
+        const access = await repo.callAccess(sql, callId);
+        if (access === 'none') throw notFound('Call');
+        const participantId = await repo.ownParticipant(sql, callId, userId);
+        if (!participantId) throw forbidden('Only participants of the call report quality');
+        return repo.insertSamples(sql, callId, participantId, scored);
+      }),
+    );
     return { accepted };
   }
 
