@@ -169,6 +169,8 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     });
     const request = host.page.locator('[data-testid="join-request"][data-display-name="Gwen"]');
     await request.waitFor({ timeout: 15_000 });
+    // and in the notice by the call title, whatever the side column is scrolled to
+    await host.page.getByTestId('join-request-notice').waitFor();
     await run.shoot(host, 'host-join-request');
     await request.getByTestId('join-request-approve').click();
     progress('the host admitted the guest');
@@ -181,6 +183,7 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
     const same = await host.page.evaluate(() => (globalThis as unknown as { __noReload?: number }).__noReload);
     assert.equal(same, marker, "the host's page was not reloaded");
     await run.shoot(host, 'call-three');
+    await run.shoot(guest, 'guest-call');
   });
 
   step('a file uploaded in one browser appears in the other and downloads', 60_000, async () => {

@@ -35,3 +35,12 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return 'Something went wrong.';
 }
+
+export type CallListItem = ResponseOf<'/api/v1/calls', 'get'>['calls'][number];
+export type SessionTimeline = ResponseOf<'/api/v1/calls/{call_id}/timeline', 'get'>['participants'][number];
+export type ParticipantQuality = ResponseOf<'/api/v1/calls/{call_id}/quality/participants', 'get'>['participants'][number];
+export type AdminCallDetail = ResponseOf<'/api/v1/admin/calls/{call_id}', 'get'>;
+export type AdminCallItem = ResponseOf<'/api/v1/admin/calls', 'get'>['calls'][number];
+export type AdminUsage = ResponseOf<'/api/v1/admin/usage', 'get'>;
+export type AdminLiveRoom = ResponseOf<'/api/v1/admin/rooms/live', 'get'>['rooms'][number];
+export type AdminWorst = ResponseOf<'/api/v1/admin/quality/worst', 'get'>;

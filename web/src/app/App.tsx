@@ -6,6 +6,11 @@ import { useEventStatus } from '../events/EventsProvider.tsx';
 import { GuestJoinPage } from '../join/GuestJoinPage.tsx';
 import { RoomsPage } from '../rooms/RoomsPage.tsx';
 import { ErrorMessage } from '../ui/ErrorMessage.tsx';
+import { AdminCallsPage } from '../admin/AdminCallsPage.tsx';
+import { OverviewPage } from '../admin/OverviewPage.tsx';
+import { CallPage } from '../history/CallPage.tsx';
+import { HistoryPage } from '../history/HistoryPage.tsx';
+import { useIsOperator } from './operator.ts';
 import { Link, match, usePath } from './router.tsx';
 
 export function App() {
@@ -38,6 +43,26 @@ function SignedInRoutes({ path }: { path: string }) {
   const room = match('/rooms/:id', path);
   if (room) return <RoomPage key={room.id} roomId={room.id!} />;
   if (path === '/' || path === '/rooms' || path === '/sign-in') return <RoomsPage />;
+  if (path === '/calls') return <HistoryPage />;
+  const call = match('/calls/:id', path);
+  if (call) return <CallPage key={call.id} callId={call.id!} />;
+  if (path === '/admin' || path.startsWith('/admin/')) return <OperatorRoutes path={path} />;
+  return <NotFound />;
+}
+
+/** Operator pages exist only for operators: anyone else gets the ordinary "not found". */
+function OperatorRoutes({ path }: { path: string }) {
+  const operator = useIsOperator();
+  if (operator === null) return <p className="loading">Loading…</p>;
+  if (!operator) return <NotFound />;
+  if (path === '/admin') return <OverviewPage />;
+  if (path === '/admin/calls') return <AdminCallsPage />;
+  const call = match('/admin/calls/:id', path);
+  if (call) return <CallPage key={call.id} callId={call.id!} operator />;
+  return <NotFound />;
+}
+
+function NotFound() {
   return (
     <main className="page narrow">
       <h1>Not found</h1>
@@ -51,12 +76,26 @@ function SignedInRoutes({ path }: { path: string }) {
 function Header({ guest }: { guest: boolean }) {
   const { me, signOut } = useSession();
   const status = useEventStatus();
+  const operator = useIsOperator();
   return (
     <header className="topbar">
       <Link href="/" className="brand" aria-label="AuraLink home">
         <span className="logo" aria-hidden="true" />
         AuraLink
       </Link>
+      {me && !guest && (
+        <nav className="mainnav" aria-label="Main">
+          <Link href="/">Rooms</Link>
+          <Link href="/calls" data-testid="nav-history">
+            History
+          </Link>
+          {operator && (
+            <Link href="/admin" data-testid="nav-operator">
+              Operator
+            </Link>
+          )}
+        </nav>
+      )}
       {me && (
         <div className="row">
           <span className={`live live-${status}`} data-testid="event-stream-status" title={`Live updates: ${status}`}>

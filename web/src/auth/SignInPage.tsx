@@ -19,6 +19,7 @@ export function SignInPage() {
 
 function DevSignIn() {
   const [name, setName] = useState('');
+  const [operator, setOperator] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const submit = async (e: FormEvent) => {
@@ -26,7 +27,7 @@ function DevSignIn() {
     setBusy(true);
     setError(null);
     try {
-      const r = unwrap(await api.POST('/api/v1/dev/sign-in', { body: { name: name.trim() } }));
+      const r = unwrap(await api.POST('/api/v1/dev/sign-in', { body: { name: name.trim(), ...(operator ? { operator: true } : {}) } }));
       setSession({ access_token: r.access_token, expires_at: r.expires_at, source: 'development' });
     } catch (err) {
       setError(err);
@@ -52,6 +53,10 @@ function DevSignIn() {
           onChange={(e) => setName(e.target.value)}
           autoFocus
         />
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={operator} onChange={(e) => setOperator(e.target.checked)} data-testid="sign-in-operator" />
+        As an operator (sees every call and the deployment's usage)
       </label>
       <ErrorMessage error={error} />
       <button className="button primary" type="submit" disabled={busy} data-testid="sign-in-submit">

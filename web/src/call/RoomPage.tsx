@@ -127,7 +127,7 @@ export function RoomPage({ roomId }: { roomId: string }) {
           </p>
           <h1 data-testid="room-title">{room.name}</h1>
           <p className="meta">
-            <span className={`badge status-${room.status}`} data-testid="room-status" data-status={room.status}>
+            <span className={`badge status-${room.status === 'active' && room.participant_count === 0 ? 'idle' : room.status}`} data-testid="room-status" data-status={room.status}>
               {statusLabel(room)}
             </span>
             <span>{room.call_type.replace(/_/g, ' ')}</span>
