@@ -106,6 +106,7 @@ export function CallPage({ callId, operator = false }: { callId: string; operato
         {data.averages && (
           <>
             <p className="muted">Averages per session (the operator API gives no time series per participant).</p>
+            <div className="table-wrap">
             <table className="table" data-testid="quality-averages">
               <thead>
                 <tr>
@@ -130,6 +131,7 @@ export function CallPage({ callId, operator = false }: { callId: string; operato
                 ))}
               </tbody>
             </table>
+            </div>
           </>
         )}
       </section>
@@ -165,6 +167,7 @@ function LinksSection({ links }: { links: LinkStats[] }) {
       {links.length === 0 ? (
         <p className="muted">No invite links (only their creator sees a call's links).</p>
       ) : (
+        <div className="table-wrap">
         <table className="table">
           <thead>
             <tr>
@@ -192,6 +195,7 @@ function LinksSection({ links }: { links: LinkStats[] }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );
