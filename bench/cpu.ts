@@ -15,7 +15,7 @@ import { freePort, startService, tokenFor } from './lib.ts';
 
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const out = [pid];
   for (const t of safeList(`/proc/${pid}/task`)) {
     const kids = safeRead(`/proc/${pid}/task/${t}/children`).trim();

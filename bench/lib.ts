@@ -8,6 +8,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { DEV_JWT_SECRET } from '../src/config.ts';
+import { cpuMs, descendants } from './cpu.ts';
 
 export interface Measured {
   scenario: string;
@@ -21,6 +22,8 @@ export interface Measured {
   non2xx: number;
   peak_rss_mb: number | null;
   rss_growth_mb: number | null;
+  /** Service CPU (utime+stime of the process and its workers, from /proc) per request. */
+  cpu_ms_per_request?: number;
   note?: string;
 }
 
@@ -44,13 +47,18 @@ export class RssSampler {
     this.timer = setInterval(() => (this.peak = Math.max(this.peak, this.read())), 50);
     this.timer.unref();
   }
+  /** The largest RSS of the process and its workers (the targets are per process). */
   read(): number {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-      return m ? Number(m[1]) * 1024 : 0;
-    } catch {
-      return 0;
+    let max = 0;
+    for (const pid of descendants(this.pid)) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        max = Math.max(max, m ? Number(m[1]) * 1024 : 0);
+      } catch {
+        // gone between the listing and the read
+      }
     }
+    return max;
   }
   reset(): void {
     this.base = this.read();
@@ -129,6 +137,7 @@ export async function cannon(
   opts: { name: string; scale: string; connections: number; duration?: number; amount?: number; next: () => Shot; note?: string },
 ): Promise<Measured> {
   svc.rss.reset();
+  const cpuBefore = cpuMs(svc.child.pid!);
   const result = await autocannon({
     url: svc.base,
     connections: opts.connections,
@@ -154,6 +163,7 @@ export async function cannon(
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     ...svc.rss.result(),
+    cpu_ms_per_request: result.requests.total > 0 ? Math.round(((cpuMs(svc.child.pid!) - cpuBefore) / result.requests.total) * 1000) / 1000 : undefined,
     ...(opts.note ? { note: opts.note } : {}),
   };
 }

@@ -85,11 +85,11 @@ export function markdown(report: {
     `Machine: ${m.cpus} x ${m.cpu}, ${m.memory_gb} GB, load average at start ${m.loadavg_at_start.map((x) => x.toFixed(1)).join(' ')}; Node ${m.node}, PostgreSQL ${m.postgres}.`,
     `Scales run: ${report.settings.scales.join(', ')}. ${report.settings.duration_s} s per scenario, ${report.settings.connections} HTTP connections, database pool ${report.settings.db_pool} (pgbench uses as many connections, prepared mode); PostgreSQL over ${report.settings.postgres_via ?? 'tcp'}.`,
     '',
-    '| Scenario | Calls | Conns | Requests | Req/s | p50 ms | p99 ms | Errors/non-2xx | Server peak RSS MB (growth) | Notes |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| Scenario | Calls | Conns | Requests | Req/s | p50 ms | p99 ms | Errors/non-2xx | Server peak RSS MB (growth) | CPU ms/req | Notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.results.map(
       (r) =>
-        `| ${r.scenario} | ${r.scale} | ${r.connections} | ${r.requests} | ${r.rps || '-'} | ${r.p50_ms} | ${r.p99_ms} | ${r.errors}/${r.non2xx} | ${r.peak_rss_mb ?? '-'}${r.rss_growth_mb !== null ? ` (+${r.rss_growth_mb})` : ''} | ${r.note ?? ''} |`,
+        `| ${r.scenario} | ${r.scale} | ${r.connections} | ${r.requests} | ${r.rps || '-'} | ${r.p50_ms} | ${r.p99_ms} | ${r.errors}/${r.non2xx} | ${r.peak_rss_mb ?? '-'}${r.rss_growth_mb !== null ? ` (+${r.rss_growth_mb})` : ''} | ${r.cpu_ms_per_request ?? '-'} | ${r.note ?? ''} |`,
     ),
     '',
     '| Target | Measured | Met |',

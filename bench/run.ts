@@ -116,8 +116,9 @@ async function api(svc: Service, token: string | null, method: string, url: stri
   return json as any;
 }
 
-function serviceEnv(scale: string): Record<string, string> {
+function serviceEnv(scale: string, workers = '1'): Record<string, string> {
   return {
+    WORKERS: workers,
     DATABASE_URL: dbUrl(scale),
     DATABASE_POOL_MAX: String(POOL),
     // Migrations added since the dataset was generated apply at start (under the runner's lock).
@@ -135,8 +136,51 @@ function serviceEnv(scale: string): Record<string, string> {
     LIVEKIT_API_SECRET: LK.secret,
     CLAMD_HOST: '',
     SCAN_ENABLED: 'false',
-    REDIS_URL: '',
+    // More than one worker shares rate-limit budgets through Redis (src/cluster.ts).
+    REDIS_URL: workers === '1' ? '' : (process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'),
+    LOG_LEVEL: 'info', // as deployed: one line per request
   };
+}
+
+/**
+ * WORKERS=1 against WORKERS=auto on the same data, back to back: contacts (200k over
+ * 10k users, plain list and search), get call, token minting.
+ */
+async function workerComparison(scale: string, out: Measured[], log: (m: string) => void) {
+  const c = new pg.Client({ connectionString: benchDatabaseUrl(scale) });
+  await c.connect();
+  const { rows: pairs } = await c.query<{ rank: number; call_id: string }>(
+    `SELECT (right(created_by::text, 12))::int AS rank, call_id FROM calls
+      WHERE created_by = ANY($1::uuid[]) AND status = 'ended' ORDER BY call_id LIMIT 2000`,
+    [Array.from({ length: HOT_USERS }, (_, i) => userId(i + 1))],
+  );
+  await c.end();
+  const tokens = await Promise.all(Array.from({ length: 1000 }, (_, i) => tokenFor(userId(i + 1))));
+  const auth = (rank: number) => ({ authorization: `Bearer ${tokens[rank - 1]}` });
+  for (const workers of ['1', 'auto']) {
+    const svc = await startService(serviceEnv(scale, workers));
+    const tag = ` [WORKERS=${workers}]`;
+    try {
+      const run = (name: string, next: () => { method?: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string }, note?: string) =>
+        cannon(svc, { name: `${name}${tag}`, scale, connections: CONNECTIONS, duration: DURATION, next, ...(note ? { note } : {}) });
+      await cannon(svc, { name: 'warm-up', scale, connections: CONNECTIONS, duration: 3, next: () => ({ path: '/api/v1/contacts', headers: auth(1 + Math.floor(Math.random() * 1000)) }) });
+      log(`[${scale}] contacts${tag}`);
+      out.push(await run('contacts list', () => ({ path: '/api/v1/contacts?limit=20', headers: auth(1 + Math.floor(Math.random() * 1000)) }), '200k contacts, 20 per user, 1,000 users'));
+      out.push(await run('contacts search', () => ({ path: '/api/v1/contacts?q=user&limit=20', headers: auth(1 + Math.floor(Math.random() * 1000)) }), 'q=user (matches every contact)'));
+      log(`[${scale}] get call, list calls${tag}`);
+      out.push(await run('get call', () => { const p = pick(pairs); return { path: `/api/v1/calls/${p.call_id}`, headers: auth(p.rank) }; }));
+      out.push(await run('list calls (first page)', () => ({ path: '/api/v1/calls?limit=20', headers: auth(1 + Math.floor(Math.random() * 1000)) }), '1,000 busiest users'));
+      const rooms: string[] = [];
+      const invitees = Array.from({ length: HOT_USERS }, (_, i) => userId(i + 1));
+      for (let i = 1; i <= 20; i++) {
+        rooms.push((await api(svc, tokens[i - 1]!, 'POST', '/rooms', { name: `Workers ${i}`, max_participants: 1000, invitees: invitees.filter((u) => u !== userId(i)) })).call_id);
+      }
+      log(`[${scale}] token minting${tag}`);
+      out.push(await run('token minting', () => ({ method: 'POST', path: `/api/v1/rooms/${pick(rooms)}/token`, headers: { ...auth(1 + Math.floor(Math.random() * HOT_USERS)), 'content-type': 'application/json' }, body: '{}' }), 'access check and seat write'));
+    } finally {
+      await svc.stop();
+    }
+  }
 }
 
 async function listScenarios(scale: string, out: Measured[], log: (m: string) => void) {
@@ -325,13 +369,16 @@ async function main() {
   const largest = scales[scales.length - 1]!;
   // `--only-admin`: just the operator scenarios (bench/admin.ts) on the largest scale.
   const onlyAdmin = args.includes('--only-admin');
-  if (!onlyAdmin) {
+  // `--only-workers`: just the WORKERS=1 / WORKERS=auto comparison.
+  const onlyWorkers = args.includes('--only-workers');
+  if (!onlyAdmin) await workerComparison(largest, results, log);
+  if (!onlyAdmin && !onlyWorkers) {
     for (const s of scales) await listScenarios(s, results, log);
     await otherScenarios(largest, results, log, withUpload);
     if (withUpload) await uploadScenario(largest, results, log);
   }
-  const adminSvc = await startService(serviceEnv(largest));
-  try {
+  const adminSvc = onlyWorkers ? null : await startService(serviceEnv(largest));
+  if (adminSvc) try {
     await adminScenarios(adminSvc, largest, results, log, DURATION);
   } finally {
     await adminSvc.stop();
