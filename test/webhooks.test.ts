@@ -99,6 +99,44 @@ describe('LiveKit webhooks', () => {
     assert.equal(byId(s.participants, 'bob').duration_seconds, 119);
   });
 
+  it('times an unpublish by its own event, not by the track stamp it shares with the publish', async () => {
+    // LiveKit sends the track as published (its version stamped at publish time) on
+    // both events; only the event's createdAt says when the camera went off.
+    const timelineOf = async (callId: string) => {
+      const { participants } = await api('alice', 'GET', `/calls/${callId}/timeline`);
+      const mine = participants.find((p: { identity: string }) => p.identity === t.userId('alice'));
+      return mine.events.filter((e: { type: string }) => e.type !== 'joined').map((e: { type: string; source: string; at: string }) =>
+        `${e.type} ${e.source} ${e.at}`);
+    };
+    const run = async (order: Array<'P' | 'U' | 'p' | 'u'>) => {
+      const room = await newRoom();
+      const { J } = aliceEvents(room);
+      const r = { name: room.room_name };
+      const cam = { sid: uid('TR'), source: CAMERA, unixMicro: (T0 + 1) * 1e6 + 500_000 };
+      const mic = { sid: uid('TR'), source: MIC, unixMicro: (T0 + 50) * 1e6 + 700_000 };
+      const ev = {
+        P: { event: 'track_published', createdAt: T0 + 1, room: r, participant: J.participant, track: cam },
+        U: { event: 'track_unpublished', createdAt: T0 + 45, room: r, participant: J.participant, track: cam },
+        // Off within the same second as on: the event's whole second is before the stamp.
+        p: { event: 'track_published', createdAt: T0 + 50, room: r, participant: J.participant, track: mic },
+        u: { event: 'track_unpublished', createdAt: T0 + 50, room: r, participant: J.participant, track: mic },
+      } satisfies Record<string, EventSpec>;
+      assert.equal((await deliver(t, eventJson(J))).status, 200);
+      for (const k of order) assert.equal((await deliver(t, eventJson(ev[k]))).status, 200);
+      return timelineOf(room.call_id);
+    };
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const expected = [
+      `published camera ${iso((T0 + 1) * 1000 + 500)}`,
+      `unpublished camera ${iso((T0 + 45) * 1000)}`,
+      `published microphone ${iso((T0 + 50) * 1000 + 700)}`,
+      `unpublished microphone ${iso((T0 + 50) * 1000 + 700)}`,
+    ];
+    assert.deepEqual(await run(['P', 'U', 'p', 'u']), expected);
+    // Delivered backwards, the same times: each comes from its own event.
+    assert.deepEqual(await run(['u', 'p', 'U', 'P']), expected);
+  });
+
   it('treats redeliveries as no-ops', async () => {
     const room = await newRoom();
     const ev = aliceEvents(room);

@@ -88,7 +88,7 @@ export interface MediaEventRow {
 export async function mediaEvents(sql: Sql, callId: string): Promise<MediaEventRow[]> {
   const { rows } = await sql.query<MediaEventRow>(
     `SELECT participant_id, track_sid, source, action, occurred_at FROM participant_media_events
-      WHERE call_id = $1 ORDER BY occurred_at, media_event_id LIMIT 10000`,
+      WHERE call_id = $1 ORDER BY occurred_at, action, media_event_id LIMIT 10000`,
     [callId],
   );
   return rows;

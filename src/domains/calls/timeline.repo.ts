@@ -11,11 +11,11 @@ export interface MediaEventRow {
   occurred_at: Date;
 }
 
-/** A call's track publish/unpublish events in time order (bounded: a call's worth). */
+/** A call's track publish/unpublish events in time order; at one instant "on" before "off" (bounded: a call's worth). */
 export async function mediaEvents(sql: Sql, callId: string, limit = 10_000): Promise<MediaEventRow[]> {
   const { rows } = await sql.query<MediaEventRow>(
     `SELECT participant_id, source, action, occurred_at FROM participant_media_events
-      WHERE call_id = $1 ORDER BY occurred_at, media_event_id LIMIT $2`,
+      WHERE call_id = $1 ORDER BY occurred_at, action, media_event_id LIMIT $2`,
     [callId, limit],
   );
   return rows;

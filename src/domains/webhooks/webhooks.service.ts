@@ -147,13 +147,18 @@ export class WebhooksService {
       case 'track_unpublished': {
         const track = event.track;
         if (!session || !track?.sid) return 'ignored';
-        // The track's own version is finer than the event's whole seconds.
+        // The track's version is stamped when it was published (finer than the event's
+        // whole seconds), and an unpublish event carries the same stamp: a publish takes
+        // it, an unpublish takes the event's own time. The event time is floored to the
+        // second, so it is never put before the publish stamp ("off" before "on").
         const micros = ms(track.version?.unixMicro);
+        const publishedAt = micros > 0 ? new Date(micros / 1000) : null;
+        const published = event.event === 'track_published';
         await live.trackChanged(sql, call, session, {
           trackSid: track.sid,
           source: sourceName(track.source),
-          action: event.event === 'track_published' ? 'published' : 'unpublished',
-          at: micros > 0 ? new Date(micros / 1000) : at,
+          action: published ? 'published' : 'unpublished',
+          at: published ? publishedAt ?? at : publishedAt && publishedAt > at ? publishedAt : at,
         });
         return 'applied';
       }
