@@ -158,7 +158,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     async (api) => {
       await api.register(usersRoutes, { users });
       await api.register(contactsRoutes, { contacts: new ContactsService(ctx.db) });
-      await api.register(qualityRoutes, { quality: new QualityService(ctx.db) });
+      await api.register(qualityRoutes, { quality: new QualityService(ctx.db, config.storage.urlSigningSecret) });
       const join = new JoinService(ctx.db, { livekit: ctx.livekit, config });
       await api.register(linksRoutes, { links: new LinksService(ctx.db, config), join });
       await api.register(joinRoutes, { join });

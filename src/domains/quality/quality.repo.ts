@@ -1,6 +1,7 @@
-// All SQL of the quality domain. Reports run in the reporter's RLS scope (the insert
-// policy checks the participant is the caller's); a statement trigger keeps the
-// rollups and the participant/call averages current.
+// All SQL of the quality domain. Users' reports run in their RLS scope (the insert
+// policy checks the participant is the caller's), guests' through a function that
+// checks the seat is the call's; statement triggers keep the rollups and the
+// participant/call averages current.
 import type { Sql } from '../../db/database.ts';
 
 export interface Sample {
@@ -54,6 +55,25 @@ export async function insertSamples(sql: Sql, callId: string, participantId: str
     [callId, participantId, JSON.stringify(samples)],
   );
   return rowCount ?? 0;
+}
+
+/**
+ * For a seat named by a verified quality token (guests have no user for the insert
+ * policy): migration 013's function writes the batch only if the seat is the call's.
+ * Null when it is not.
+ */
+export async function insertSeatSamples(
+  sql: Sql,
+  callId: string,
+  participantId: string,
+  samples: Sample[],
+): Promise<number | null> {
+  const { rows } = await sql.query<{ n: number | null }>('SELECT app.quality_report_for_seat($1, $2, $3::jsonb) AS n', [
+    callId,
+    participantId,
+    JSON.stringify(samples),
+  ]);
+  return rows[0]?.n ?? null;
 }
 
 /** Averages and worst values over a set of samples (a call, or one participant). */

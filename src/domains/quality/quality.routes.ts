@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { requireUser } from '../../http/authenticate.ts';
 import { bearer, errorResponses, Nullable, Timestamp, Uuid } from '../../http/schemas.ts';
@@ -93,8 +93,28 @@ const SeriesQuery = Type.Object(
 const Params = Type.Object({ call_id: Uuid });
 const tags = ['quality'];
 
+const QUALITY_TOKEN = 'x-quality-token';
+const ReportHeaders = Type.Object({
+  [QUALITY_TOKEN]: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'Without a Bearer token (a guest): the quality_token of the join token payload, for this call and that seat only',
+    }),
+  ),
+});
+
 export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService }> = async (app, { quality }) => {
+  // The seat a guest's quality token names, verified before validation (like a Bearer
+  // token: a bad credential is 401 whatever the body).
+  const seats = new WeakMap<FastifyRequest, string>();
   app.addHook('preValidation', async (request) => {
+    const token = request.headers[QUALITY_TOKEN];
+    if (request.method === 'POST' && !request.user && token !== undefined) {
+      const { call_id: callId } = request.params as { call_id?: string };
+      seats.set(request, quality.seatFromToken(callId ?? '', token));
+      return;
+    }
     requireUser(request);
   });
 
@@ -103,18 +123,29 @@ export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService }> = as
     {
       schema: {
         tags,
-        summary: 'Report quality samples of my connection',
-        security: bearer,
+        summary: 'Report quality samples of my connection (Bearer, or a guest\'s x-quality-token)',
+        // Bearer, or no Bearer and the x-quality-token header parameter (a guest's
+        // credential for this route only, so a parameter rather than a security scheme).
+        security: [...bearer, {}],
         description:
           'A participant reports 1..100 samples about its own connection; quality_score (0..5) is computed when absent. ' +
-          'Not a participant of the call: 403.',
+          'A signed-in user sends its Bearer token (not a participant of the call: 403). A guest, who has no user, sends ' +
+          'the quality_token of its join token payload in x-quality-token: samples are written for that seat of that call ' +
+          'only; an invalid, tampered or expired token, or one for another call, is 401; a seat not in the call is 404.',
         params: Params,
+        headers: ReportHeaders,
         body: Report,
         response: { 202: Type.Object({ accepted: Type.Number() }), ...errorResponses(403, 404, 503) },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await quality.report(requireUser(request).id, request.params.call_id, request.body.samples)),
+    async (request, reply) => {
+      const { call_id: callId } = request.params;
+      const seat = seats.get(request);
+      const result = seat
+        ? await quality.reportForSeat(callId, seat, request.body.samples)
+        : await quality.report(requireUser(request).id, callId, request.body.samples);
+      return reply.code(202).send(result);
+    },
   );
 
   app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof SeriesQuery> }>(

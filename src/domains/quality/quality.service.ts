@@ -1,9 +1,11 @@
-// Call quality: participants report samples about their own connection; members of
-// the call read a summary, per-participant statistics and a bucketed time series.
+// Call quality: participants report samples about their own connection (users by
+// their Bearer token, guests by the quality token of their join); members of the call
+// read a summary, per-participant statistics and a bucketed time series.
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
-import { forbidden, notFound, validation } from '../../errors.ts';
+import { forbidden, notFound, unauthorized, validation } from '../../errors.ts';
 import { estimateMos } from './mos.ts';
+import { verifyQualityToken } from './quality-token.ts';
 import * as repo from './quality.repo.ts';
 
 // Clocks drift; samples stamped further ahead than this are refused, not trusted.
@@ -27,17 +29,27 @@ export function chooseBucket(spanMs: number): number {
   return listed ?? Math.ceil(spanMs / AUTO_MAX_BUCKETS / 86_400_000) * 86_400;
 }
 
-export class QualityService {
-  constructor(private readonly db: Database) {}
+/** Refuses samples stamped in the future; estimates the score of those without one. */
+function score(samples: repo.Sample[]): repo.Sample[] {
+  const latest = Date.now() + MAX_CLOCK_SKEW_MS;
+  return samples.map((s, i) => {
+    if (s.recorded_at !== undefined && Date.parse(s.recorded_at) > latest) {
+      throw validation('recorded_at is in the future', { sample: i });
+    }
+    return { ...s, quality_score: s.quality_score ?? estimateMos(s) };
+  });
+}
 
+export class QualityService {
+  constructor(
+    private readonly db: Database,
+    /** Signs and checks quality tokens (URL_SIGNING_SECRET). */
+    private readonly tokenSecret: string,
+  ) {}
+
+  /** A participant that is a signed-in user reports about its own seat (RLS checks the seat is theirs). */
   async report(userId: string, callId: string, samples: repo.Sample[]): Promise<{ accepted: number }> {
-    const latest = Date.now() + MAX_CLOCK_SKEW_MS;
-    const scored = samples.map((s, i) => {
-      if (s.recorded_at !== undefined && Date.parse(s.recorded_at) > latest) {
-        throw validation('recorded_at is in the future', { sample: i });
-      }
-      return { ...s, quality_score: s.quality_score ?? estimateMos(s) };
-    });
+    const scored = score(samples);
     // Nothing here acts outside the database, so a deadlock victim may run again.
     const accepted = await retryOnConflict(() =>
       this.db.asUser(userId, async (sql) => {
@@ -48,6 +60,26 @@ export class QualityService {
         return repo.insertSamples(sql, callId, participantId, scored);
       }),
     );
+    return { accepted };
+  }
+
+  /**
+   * The seat a quality token (x-quality-token) lets its bearer report for in this
+   * call: 401 when it is not one of ours for this call, or has expired.
+   */
+  seatFromToken(callId: string, token: unknown): string {
+    const grant = verifyQualityToken(this.tokenSecret, callId, token);
+    if (!grant.ok) throw unauthorized(grant.reason === 'expired' ? 'The quality token has expired' : 'Invalid quality token');
+    return grant.participantId;
+  }
+
+  /** A guest (no user) reports about the seat its verified quality token names: 404 when that seat is not the call's. */
+  async reportForSeat(callId: string, participantId: string, samples: repo.Sample[]): Promise<{ accepted: number }> {
+    const scored = score(samples);
+    const accepted = await retryOnConflict(() =>
+      this.db.asUserOne(null, (sql) => repo.insertSeatSamples(sql, callId, participantId, scored)),
+    );
+    if (accepted === null) throw notFound('Participant');
     return { accepted };
   }
 

@@ -6,6 +6,7 @@ import type { Config } from '../../config.ts';
 import { lastStatement, type Sql } from '../../db/database.ts';
 import { AppError, notFound } from '../../errors.ts';
 import * as participants from '../participants/participants.repo.ts';
+import { signQualityToken } from '../quality/quality-token.ts';
 import { joinState, lockCallShared, type JoinState } from './rooms.repo.ts';
 
 export interface Joiner {
@@ -30,6 +31,8 @@ export interface JoinToken {
   participant_id: string;
   role: Role;
   expires_at: string;
+  /** Lets the holder report quality for this seat without a user (guests): see quality-token.ts. */
+  quality_token: string;
 }
 
 export interface JoinDeps {
@@ -109,5 +112,6 @@ export async function grantJoin(
     role: joiner.role,
     // Slightly early rather than late: the token's own exp is set when it is signed.
     expires_at: new Date(Date.now() + ttl * 1000 - 1000).toISOString(),
+    quality_token: signQualityToken(deps.config.storage.urlSigningSecret, callId, seat.participant_id),
   };
 }

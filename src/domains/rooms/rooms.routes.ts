@@ -72,6 +72,11 @@ export const TokenPayload = Type.Object({
   participant_id: Uuid,
   role: RoleEnum,
   expires_at: Timestamp,
+  quality_token: Type.String({
+    description:
+      'For POST /calls/{call_id}/quality without a Bearer token (guests), in x-quality-token: this seat of this call only, ' +
+      'valid for 8 hours',
+  }),
 });
 
 const RoomKey = Type.Object({ room_id: Type.String({ minLength: 1, maxLength: 128, description: 'call_id or room_name' }) });
