@@ -76,6 +76,12 @@ describe('operator API', () => {
         [callId, id('alice')],
       );
       await sql.query(
+        `INSERT INTO link_visit_days (link_id, day, clicks, unique_visitors)
+         SELECT link_id, d, c, u FROM shareable_links,
+                (VALUES (DATE '2026-01-02', 5, 2), (DATE '2026-01-01', 2, 1)) AS v (d, c, u)
+          WHERE short_code = 'admlinkcode01'`,
+      );
+      await sql.query(
         `INSERT INTO webhook_events (event_id, event, room_name, received_at) VALUES
            ('EV_old', 'participant_joined', 'adm-standup', now() - interval '2 hours'),
            ('EV_new', 'participant_left', 'adm-standup', now() - interval '1 minute')`,
@@ -94,6 +100,8 @@ describe('operator API', () => {
     '/admin/calls?q=standup&limit=abc',
     `/admin/calls/${callId}`,
     `/admin/calls/${otherCallId}`,
+    `/admin/calls/${callId}/quality/participants`,
+    `/admin/calls/${otherCallId}/quality/participants`,
     '/admin/rooms/live',
     '/admin/usage',
     '/admin/usage?from=2024-01-01&to=2024-01-31',
@@ -185,8 +193,31 @@ describe('operator API', () => {
     assert.deepEqual(d.files.map((f: { file_name: string }) => f.file_name), ['notes.pdf']);
     assert.equal(d.links[0].total_clicks, 7);
     assert.equal(d.links[0].unique_visitors, 3);
+    assert.deepEqual(d.links[0].days, [
+      { day: '2026-01-01', clicks: 2, unique_visitors: 1 },
+      { day: '2026-01-02', clicks: 5, unique_visitors: 2 },
+    ]);
     assert.ok(!res.body.includes('secret-hash'), 'never the link password hash');
     assert.equal((await get('opal', '/admin/calls/00000000-0000-4000-8000-000000000000')).statusCode, 404);
+  });
+
+  it("plots any call's quality per participant, in the shape the call's own people get", async () => {
+    const res = await get('opal', `/admin/calls/${callId}/quality/participants`);
+    assert.equal(res.statusCode, 200, res.body);
+    const q = res.json();
+    assert.deepEqual(
+      q.participants.map((p: { display_name: string; points: Array<{ mos: number; rtt_ms: number }> }) =>
+        [p.display_name, p.points.map((x) => [x.mos, x.rtt_ms])]).sort(),
+      [['Alice', [[4.2, 40]]], ['Bobby Tables', [[2.1, 300]]]],
+    );
+    const mine = await t.app.inject({ url: `/api/v1/calls/${callId}/quality/participants`, headers: await t.auth('alice') });
+    assert.equal(mine.statusCode, 200, mine.body);
+    assert.deepEqual(q, mine.json());
+    // bob's call: the operator reads it; alice, not in it, does not.
+    assert.equal((await get('opal', `/admin/calls/${otherCallId}/quality/participants`)).json().participants.length, 0);
+    const theirs = await t.app.inject({ url: `/api/v1/calls/${otherCallId}/quality/participants`, headers: await t.auth('alice') });
+    assert.equal(theirs.statusCode, 404);
+    assert.equal((await get('opal', '/admin/calls/00000000-0000-4000-8000-000000000000/quality/participants')).statusCode, 404);
   });
 
   it('lists the rooms live now with their connected participants', async () => {
@@ -239,7 +270,8 @@ describe('operator API', () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     const paths = Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/admin/'));
     assert.deepEqual(paths.sort(), [
-      '/api/v1/admin/calls', '/api/v1/admin/calls/{call_id}', '/api/v1/admin/livekit', '/api/v1/admin/quality/worst',
+      '/api/v1/admin/calls', '/api/v1/admin/calls/{call_id}', '/api/v1/admin/calls/{call_id}/quality/participants',
+      '/api/v1/admin/livekit', '/api/v1/admin/quality/worst',
       '/api/v1/admin/rooms/live', '/api/v1/admin/usage', '/api/v1/admin/usage/rooms', '/api/v1/admin/usage/users',
     ]);
     for (const p of paths) {

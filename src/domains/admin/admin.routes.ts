@@ -8,6 +8,7 @@ import type { Static } from 'typebox';
 import { AppError } from '../../errors.ts';
 import { bearer, errorResponses, Nullable } from '../../http/schemas.ts';
 import { Type } from 'typebox';
+import { ParticipantQuality } from '../calls/timeline.routes.ts';
 import * as s from './admin.schemas.ts';
 import type { AdminService } from './admin.service.ts';
 
@@ -58,6 +59,21 @@ export const adminRoutes: FastifyPluginAsync<{ admin: AdminService }> = async (a
       },
     },
     async (request) => admin.getCall(operatorId(request), request.params.call_id),
+  );
+
+  app.get<{ Params: Static<typeof s.CallParams> }>(
+    '/admin/calls/:call_id/quality/participants',
+    {
+      schema: {
+        tags,
+        summary: "Each participant's quality over time in any call (operators)",
+        description: 'The shape of GET /api/v1/calls/{call_id}/quality/participants, for any call.',
+        security: bearer,
+        params: s.CallParams,
+        response: { 200: ParticipantQuality, ...errors() },
+      },
+    },
+    async (request) => admin.callQuality(operatorId(request), request.params.call_id),
   );
 
   app.get<{ Querystring: Static<typeof s.LiveQuery> }>(

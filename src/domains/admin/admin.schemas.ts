@@ -1,6 +1,7 @@
 // Request and response schemas of the operator API (they also feed /openapi.json).
 import { Type } from 'typebox';
 import { Nullable, PageQuery, Timestamp, Uuid } from '../../http/schemas.ts';
+import { VisitDay } from '../links/links.routes.ts';
 
 const Num = Nullable(Type.Number());
 const Day = Type.String({ format: 'date', description: 'UTC day, YYYY-MM-DD' });
@@ -121,6 +122,7 @@ export const CallDetail = Type.Object({
       created_by: Uuid,
       created_at: Timestamp,
       last_used_at: Nullable(Timestamp),
+      days: Type.Array(VisitDay, { description: 'As GET /api/v1/links/{link_id}/stats: every day with visits, oldest first' }),
     }),
   ),
 });

@@ -6,6 +6,8 @@ import type { Database } from '../../db/database.ts';
 import { notFound, validation } from '../../errors.ts';
 import { decodeCursor, page } from '../../http/pagination.ts';
 import { participantView } from '../calls/calls.service.ts';
+import { participantQuality } from '../calls/timeline.service.ts';
+import * as links from '../links/links.repo.ts';
 import * as participants from '../participants/participants.repo.ts';
 import * as quality from '../quality/quality.repo.ts';
 import * as repo from './admin.repo.ts';
@@ -124,6 +126,7 @@ export class AdminService {
         perParticipant: await quality.participantStats(sql, callId),
         files: await repo.files(sql, callId),
         links: await repo.links(sql, callId),
+        linkDays: await links.visitDaysForCall(sql, callId),
       };
     });
     if (!found) throw notFound('Call');
@@ -156,8 +159,18 @@ export class AdminService {
         expires_at: iso(l.expires_at),
         created_at: l.created_at.toISOString(),
         last_used_at: iso(l.last_used_at),
+        days: found.linkDays.filter((d) => d.link_id === l.link_id).map(({ link_id: _, ...d }) => d),
       })),
     };
+  }
+
+  /** The user call page's quality series, for any call. */
+  async callQuality(operatorId: string, callId: string) {
+    const found = await this.db.asOperator(operatorId, async (sql) =>
+      (await repo.findCall(sql, callId)) ? participantQuality(sql, callId) : null,
+    );
+    if (!found) throw notFound('Call');
+    return found;
   }
 
   async liveRooms(operatorId: string, limit: number) {

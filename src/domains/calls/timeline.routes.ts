@@ -39,6 +39,13 @@ const ParticipantSeries = Type.Object({
   points: Type.Array(Point),
 });
 
+/** Also the operator's view of any call (admin.routes.ts): one shape for both. */
+export const ParticipantQuality = Type.Object({
+  call_id: Uuid,
+  bucket_seconds: Type.Integer(),
+  participants: Type.Array(ParticipantSeries),
+});
+
 const CallParams = Type.Object({ call_id: Uuid });
 
 export const timelineRoutes: FastifyPluginAsync<{ timeline: TimelineService }> = async (app, { timeline }) => {
@@ -75,7 +82,7 @@ export const timelineRoutes: FastifyPluginAsync<{ timeline: TimelineService }> =
         security: bearer,
         params: CallParams,
         response: {
-          200: Type.Object({ call_id: Uuid, bucket_seconds: Type.Integer(), participants: Type.Array(ParticipantSeries) }),
+          200: ParticipantQuality,
           ...errorResponses(404),
         },
       },

@@ -1,7 +1,7 @@
 // A call's story for the people in it: who joined and left (and why), what they
 // published when, and how good each connection was over time. Visible to the same
 // people as the call history (creator or someone who took part), else 404.
-import type { Database } from '../../db/database.ts';
+import type { Database, Sql } from '../../db/database.ts';
 import { notFound } from '../../errors.ts';
 import * as participants from '../participants/participants.repo.ts';
 import * as calls from './calls.repo.ts';
@@ -69,36 +69,42 @@ export class TimelineService {
   }
 
   async qualityByParticipant(userId: string, callId: string) {
-    const found = await this.db.asUser(userId, async (sql) => {
-      const call = await calls.findMine(sql, userId, callId);
-      if (!call) return null;
-      const span = await repo.sampleSpan(sql, callId);
-      const bucket = span.first_at && span.last_at ? chooseBucket(span.last_at.getTime() - span.first_at.getTime()) : BUCKETS[0]!;
-      const points = span.first_at ? await repo.participantSeries(sql, callId, bucket) : [];
-      const sessions = await participants.listForCall(sql, callId);
-      return { bucket, points, sessions };
-    });
+    const found = await this.db.asUser(userId, async (sql) =>
+      (await calls.findMine(sql, userId, callId)) ? participantQuality(sql, callId) : null,
+    );
     if (!found) throw notFound('Call');
-    const series = new Map<string, ReturnType<typeof pointView>[]>();
-    for (const p of found.points) {
-      const list = series.get(p.participant_id) ?? [];
-      list.push(pointView(p));
-      series.set(p.participant_id, list);
-    }
-    return {
-      call_id: callId,
-      bucket_seconds: found.bucket,
-      participants: found.sessions
-        .filter((s) => series.has(s.participant_id))
-        .map((s) => ({
-          participant_id: s.participant_id,
-          user_id: s.user_id,
-          identity: s.identity,
-          display_name: s.display_name,
-          points: series.get(s.participant_id)!,
-        })),
-    };
+    return found;
   }
+}
+
+/**
+ * Each session's quality over time, for a call the caller was already found allowed to
+ * see; runs in whichever scope `sql` carries (the user's, or an operator's).
+ */
+export async function participantQuality(sql: Sql, callId: string) {
+  const span = await repo.sampleSpan(sql, callId);
+  const bucket = span.first_at && span.last_at ? chooseBucket(span.last_at.getTime() - span.first_at.getTime()) : BUCKETS[0]!;
+  const points = span.first_at ? await repo.participantSeries(sql, callId, bucket) : [];
+  const sessions = await participants.listForCall(sql, callId);
+  const series = new Map<string, ReturnType<typeof pointView>[]>();
+  for (const p of points) {
+    const list = series.get(p.participant_id) ?? [];
+    list.push(pointView(p));
+    series.set(p.participant_id, list);
+  }
+  return {
+    call_id: callId,
+    bucket_seconds: bucket,
+    participants: sessions
+      .filter((s) => series.has(s.participant_id))
+      .map((s) => ({
+        participant_id: s.participant_id,
+        user_id: s.user_id,
+        identity: s.identity,
+        display_name: s.display_name,
+        points: series.get(s.participant_id)!,
+      })),
+  };
 }
 
 const pointView = (p: repo.ParticipantPointRow) => ({

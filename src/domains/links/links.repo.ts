@@ -130,6 +130,35 @@ export async function remove(sql: Sql, linkId: string): Promise<boolean> {
   return rowCount === 1;
 }
 
+export interface VisitDayRow {
+  link_id: string;
+  day: string;
+  clicks: number;
+  unique_visitors: number;
+}
+
+const VISIT_DAY = `link_id, to_char(day, 'YYYY-MM-DD') AS day, clicks, unique_visitors`;
+
+/** Days with visits of one link in [from, to) (UTC dates), oldest first; RLS: the owner's links. */
+export async function visitDays(sql: Sql, linkId: string, from: string, to: string): Promise<VisitDayRow[]> {
+  const { rows } = await sql.query<VisitDayRow>(
+    `SELECT ${VISIT_DAY} FROM link_visit_days WHERE link_id = $1 AND day >= $2::date AND day < $3::date ORDER BY day`,
+    [linkId, from, to],
+  );
+  return rows;
+}
+
+/** Every day with visits of a call's links (bounded: a call's worth), oldest first. */
+export async function visitDaysForCall(sql: Sql, callId: string, limit = 10_000): Promise<VisitDayRow[]> {
+  const { rows } = await sql.query<VisitDayRow>(
+    `SELECT ${VISIT_DAY} FROM link_visit_days
+      WHERE link_id IN (SELECT link_id FROM shareable_links WHERE call_id = $1)
+      ORDER BY day, link_id LIMIT $2`,
+    [callId, limit],
+  );
+  return rows;
+}
+
 // ---------------------------------------------------------------- public paths
 
 export interface Preview {

@@ -79,6 +79,10 @@ const JoinRequest = Type.Object({
 });
 
 const LinkParams = Type.Object({ link_id: Uuid });
+const Day = Type.String({ format: 'date', description: 'UTC date, YYYY-MM-DD' });
+const StatsQuery = Type.Object({ from: Type.Optional(Day), to: Type.Optional(Day) }, { additionalProperties: false });
+export const VisitDay = Type.Object({ day: Day, clicks: Type.Integer(), unique_visitors: Type.Integer() });
+const LinkStats = Type.Object({ link_id: Uuid, days: Type.Array(VisitDay) });
 const RoomKey = Type.Object({ room_id: Type.String({ minLength: 1, maxLength: 128, description: 'call_id or room_name' }) });
 const DecideParams = Type.Object({ ...RoomKey.properties, request_id: Uuid });
 const ListLinks = Type.Object({ call_id: Type.Optional(Uuid), ...PageQuery }, { additionalProperties: false });
@@ -133,6 +137,25 @@ export const linksRoutes: FastifyPluginAsync<{ links: LinksService; join: JoinSe
       schema: { tags, summary: 'Get an invite link', security: bearer, params: LinkParams, response: { 200: Link, ...errorResponses(404) } },
     },
     async (request) => links.get(requireUser(request).id, request.params.link_id),
+  );
+
+  app.get<{ Params: Static<typeof LinkParams>; Querystring: Static<typeof StatsQuery> }>(
+    '/links/:link_id/stats',
+    {
+      schema: {
+        tags,
+        summary: "An invite link's clicks and unique visitors per UTC day",
+        description:
+          'from and to are UTC dates (YYYY-MM-DD), both included; the default is the last 30 days, at most 1096. ' +
+          'Days without a click are absent. A visitor (client address and user agent, never stored) counts once per day. ' +
+          "The link's creator only, else 404.",
+        security: bearer,
+        params: LinkParams,
+        querystring: StatsQuery,
+        response: { 200: LinkStats, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => links.stats(requireUser(request).id, request.params.link_id, request.query),
   );
 
   app.put<{ Params: Static<typeof LinkParams>; Body: Static<typeof LinkPatch> }>(

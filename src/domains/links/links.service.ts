@@ -5,6 +5,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { conflict, forbidden, notFound, validation } from '../../errors.ts';
 import { decodeCursor, page } from '../../http/pagination.ts';
+import { dayRange, type RangeQuery } from '../admin/admin.service.ts';
 import * as repo from './links.repo.ts';
 import { hashPassword } from './password.ts';
 
@@ -157,6 +158,16 @@ export class LinksService {
       if (pgCode(err) === '23514') throw conflict('max_uses is below the uses already made');
       throw err;
     }
+  }
+
+  /** Clicks and unique visitors per UTC day with visits, `from`..`to` inclusive (default: 30 days). */
+  async stats(userId: string, linkId: string, q: RangeQuery) {
+    const range = dayRange(q, new Date());
+    const days = await this.db.asUser(userId, async (sql) =>
+      (await repo.findById(sql, linkId)) ? repo.visitDays(sql, linkId, range.from, range.to) : null,
+    );
+    if (!days) throw notFound('Link');
+    return { link_id: linkId, days: days.map(({ link_id: _, ...d }) => d) };
   }
 
   async remove(userId: string, linkId: string): Promise<void> {
