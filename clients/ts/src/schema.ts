@@ -1572,13 +1572,16 @@ export interface paths {
         };
         put?: never;
         /**
-         * Report quality samples of my connection
-         * @description A participant reports 1..100 samples about its own connection; quality_score (0..5) is computed when absent. Not a participant of the call: 403.
+         * Report quality samples of my connection (Bearer, or a guest's x-quality-token)
+         * @description A participant reports 1..100 samples about its own connection; quality_score (0..5) is computed when absent. A signed-in user sends its Bearer token (not a participant of the call: 403). A guest, who has no user, sends the quality_token of its join token payload in x-quality-token: samples are written for that seat of that call only; an invalid, tampered or expired token, or one for another call, is 401; a seat not in the call is 404.
          */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Without a Bearer token (a guest): the quality_token of the join token payload, for this call and that seat only */
+                    "x-quality-token"?: string;
+                };
                 path: {
                     /** @description UUID */
                     call_id: string;
@@ -3562,6 +3565,8 @@ export interface paths {
                              * @description UUID
                              */
                             participant_id: string;
+                            /** @description For POST /calls/{call_id}/quality without a Bearer token (guests), in x-quality-token: this seat of this call only, valid for 8 hours */
+                            quality_token: string;
                             role: "host" | "moderator" | "participant" | "viewer";
                             room_name: string;
                             token: string;
@@ -3717,6 +3722,8 @@ export interface paths {
                              * @description UUID
                              */
                             participant_id?: string;
+                            /** @description For POST /calls/{call_id}/quality without a Bearer token (guests), in x-quality-token: this seat of this call only, valid for 8 hours */
+                            quality_token?: string;
                             /**
                              * Format: uuid
                              * @description UUID
@@ -5236,6 +5243,8 @@ export interface paths {
                              * @description UUID
                              */
                             participant_id: string;
+                            /** @description For POST /calls/{call_id}/quality without a Bearer token (guests), in x-quality-token: this seat of this call only, valid for 8 hours */
+                            quality_token: string;
                             role: "host" | "moderator" | "participant" | "viewer";
                             room_name: string;
                             token: string;
