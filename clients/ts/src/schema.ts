@@ -220,6 +220,16 @@ export interface paths {
                                  */
                                 created_by: string;
                                 current_uses: number;
+                                /** @description As GET /api/v1/links/{link_id}/stats: every day with visits, oldest first */
+                                days: {
+                                    clicks: number;
+                                    /**
+                                     * Format: date
+                                     * @description UTC date, YYYY-MM-DD
+                                     */
+                                    day: string;
+                                    unique_visitors: number;
+                                }[];
                                 expires_at: string | null;
                                 is_active: boolean;
                                 last_used_at: string | null;
@@ -296,6 +306,120 @@ export interface paths {
                                  * @description UUID
                                  */
                                 participant_id: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/calls/{call_id}/quality/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each participant's quality over time in any call (operators)
+         * @description The shape of GET /api/v1/calls/{call_id}/quality/participants, for any call.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    call_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bucket_seconds: number;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            call_id: string;
+                            participants: {
+                                display_name: string | null;
+                                identity: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                participant_id: string;
+                                points: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    bitrate_kbps: number | null;
+                                    jitter_ms: number | null;
+                                    mos: number | null;
+                                    packet_loss_percent: number | null;
+                                    rtt_ms: number | null;
+                                    samples: number;
+                                }[];
+                                user_id: string | null;
                             }[];
                         };
                     };
@@ -4332,6 +4456,113 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/links/{link_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An invite link's clicks and unique visitors per UTC day
+         * @description from and to are UTC dates (YYYY-MM-DD), both included; the default is the last 30 days, at most 1096. Days without a click are absent. A visitor (client address and user agent, never stored) counts once per day. The link's creator only, else 404.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description UTC date, YYYY-MM-DD */
+                    from?: string;
+                    /** @description UTC date, YYYY-MM-DD */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    link_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            days: {
+                                clicks: number;
+                                /**
+                                 * Format: date
+                                 * @description UTC date, YYYY-MM-DD
+                                 */
+                                day: string;
+                                unique_visitors: number;
+                            }[];
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            link_id: string;
+                        };
+                    };
+                };
+                /** @description VALIDATION_ERROR: a parameter or the body does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description UNAUTHORIZED: the bearer token is missing, invalid or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description NOT_FOUND: does not exist or is not visible to the caller */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description RATE_LIMITED: too many requests; retry after the Retry-After header (seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description INTERNAL: unexpected error; quote the x-request-id header */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
