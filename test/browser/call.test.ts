@@ -206,32 +206,36 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
   });
 
   step("the call's quality has samples from the browsers' WebRTC statistics", 60_000, async () => {
-    // posted by each signed-in page about every 10 s
+    // posted by each page about every 10 s: the signed-in ones with their session, the
+    // guest (in the call since the step before last) with its join's quality_token
     const report = await eventually(
       async () => {
         const res = await run.api('alice', 'GET', `/calls/${callId}/quality`);
-        const by = (id: string) => res.body.participants.find((p: { user_id: string | null }) => p.user_id === id);
-        return by(aliceId)?.samples > 0 && by(bobId)?.samples > 0 ? res.body : undefined;
+        const by = (id: string | null, name?: string) =>
+          res.body.participants.find(
+            (p: { user_id: string | null; display_name: string | null }) => p.user_id === id && (!name || p.display_name === name),
+          );
+        return by(aliceId)?.samples > 0 && by(bobId)?.samples > 0 && by(null, 'Gwen')?.samples > 0 ? res.body : undefined;
       },
       45_000,
-      'quality samples from alice and bob',
+      'quality samples from alice, bob and the guest',
     );
-    assert.ok(report.summary.samples >= 2);
+    assert.ok(report.summary.samples >= 3);
     const rows = await run.t.ctx.db.privileged(
       async (sql) =>
         (
-          await sql.query<{ user_id: string; samples: string; bitrate: string | null; ice_state: string | null }>(
-            `SELECT p.user_id, count(*) AS samples,
+          await sql.query<{ user_id: string | null; display_name: string; samples: string; bitrate: string | null; ice_state: string | null }>(
+            `SELECT p.user_id, p.display_name, count(*) AS samples,
                     max(greatest(coalesce(q.video_bitrate_kbps, 0), coalesce(q.audio_bitrate_kbps, 0))) AS bitrate,
                     max(q.ice_state) AS ice_state
                FROM quality_metrics q JOIN call_participants p USING (participant_id)
-              WHERE q.call_id = $1 GROUP BY p.user_id`,
+              WHERE q.call_id = $1 GROUP BY p.user_id, p.display_name`,
             [callId],
           )
         ).rows,
     );
-    for (const id of [aliceId, bobId]) {
-      const r = rows.find((x) => x.user_id === id);
+    for (const id of [aliceId, bobId, 'Gwen']) {
+      const r = rows.find((x) => x.user_id === id || (x.user_id === null && x.display_name === id));
       assert.ok(r, `samples from ${id}`);
       assert.ok(Number(r.bitrate) > 0, `a bitrate above zero from ${id}: ${JSON.stringify(r)}`);
       assert.ok(r.ice_state, `the browser's ICE state from ${id}`);

@@ -24,8 +24,10 @@ export interface CallStageProps {
   token: string;
   callId: string;
   choices: JoinChoices;
-  /** Signed-in participants report WebRTC statistics; guests cannot (no user token). */
+  /** Report WebRTC statistics: signed-in participants by their session, guests with qualityToken. */
   reportQuality: boolean;
+  /** A guest's credential for its quality reports (quality_token of the join payload); users leave it out. */
+  qualityToken?: string;
   onLeave(reason?: DisconnectReason): void;
   /** Files, invites, waiting room: beside the video on wide screens, below it on narrow. */
   side?: ReactNode;
@@ -64,13 +66,13 @@ export function CallStage(props: CallStageProps) {
       <RoomAudioRenderer />
       <StartAudio label="Click to allow sound" />
       <ConnectionStateToast />
-      <QualityReporter callId={props.callId} enabled={props.reportQuality} />
+      <QualityReporter callId={props.callId} enabled={props.reportQuality} qualityToken={props.qualityToken} />
     </LiveKitRoom>
   );
 }
 
-function QualityReporter({ callId, enabled }: { callId: string; enabled: boolean }) {
-  useQualityReporter(callId, enabled);
+function QualityReporter({ callId, enabled, qualityToken }: { callId: string; enabled: boolean; qualityToken?: string }) {
+  useQualityReporter(callId, enabled, qualityToken);
   return null;
 }
 

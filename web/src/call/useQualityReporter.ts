@@ -22,8 +22,11 @@ async function collect(room: Room): Promise<TaggedReport[]> {
   return out;
 }
 
-/** Only a signed-in participant may report (the endpoint needs a user); guests pass enabled=false. */
-export function useQualityReporter(callId: string, enabled: boolean): void {
+/**
+ * A signed-in participant reports with its session's Bearer token; a guest passes the
+ * quality_token of its join payload, sent as x-quality-token (this seat of this call only).
+ */
+export function useQualityReporter(callId: string, enabled: boolean, qualityToken?: string): void {
   const room = useRoomContext();
   useEffect(() => {
     if (!enabled) return;
@@ -48,7 +51,8 @@ export function useQualityReporter(callId: string, enabled: boolean): void {
       if (pending.length === 0 || stopped) return;
       const samples = pending.splice(0, 100);
       try {
-        unwrap(await api.POST('/api/v1/calls/{call_id}/quality', { params: { path: { call_id: callId } }, body: { samples } }));
+        const header = qualityToken ? { 'x-quality-token': qualityToken } : undefined;
+        unwrap(await api.POST('/api/v1/calls/{call_id}/quality', { params: { path: { call_id: callId }, header }, body: { samples } }));
       } catch (err) {
         // Refused for good (not a participant, call gone): stop. Otherwise (rate limit,
         // network, 5xx) keep the samples for the next round, within the batch limit.
@@ -65,5 +69,5 @@ export function useQualityReporter(callId: string, enabled: boolean): void {
       clearInterval(poster);
       void flush();
     };
-  }, [room, callId, enabled]);
+  }, [room, callId, enabled, qualityToken]);
 }

@@ -119,7 +119,9 @@ export function GuestJoinPage({ code }: { code: string }) {
           token={phase.grant.token}
           callId={phase.grant.call_id}
           choices={choices.current}
-          reportQuality={me !== null}
+          // A guest has no session: its join payload's quality_token stands in for one.
+          reportQuality={me !== null || Boolean(phase.grant.quality_token)}
+          qualityToken={me === null ? phase.grant.quality_token : undefined}
           onLeave={() => setPhase({ kind: 'left' })}
         />
       </main>
