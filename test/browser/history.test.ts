@@ -151,6 +151,10 @@ describe('call history, call page and operator views after a real call', { skip:
       assert.ok(points >= 2, `${metric}: ${points} points`);
     }
     await host.page.locator('[data-testid="call-link-row"]').first().waitFor();
+    // the link's one visit: a day with one click and one unique visitor
+    const visits = host.page.getByTestId('link-visits-chart');
+    await visits.locator('canvas').waitFor();
+    assert.deepEqual([await visits.getAttribute('data-series'), await visits.getAttribute('data-points')], ['2', '2']);
     await run.shoot(host, 'history-call');
   });
 
@@ -190,7 +194,12 @@ describe('call history, call page and operator views after a real call', { skip:
     await page.waitFor();
     assert.equal(await page.getAttribute('data-view'), 'operator');
     assert.ok((await op.page.getByTestId('timeline-person').count()) >= 2);
-    await op.page.getByTestId('quality-averages').waitFor();
+    // the operator's page plots quality per person like the user's (no table of averages)
+    const mosChart = op.page.locator('[data-testid="quality-chart"][data-metric="mos"]');
+    await mosChart.locator('canvas').waitFor();
+    assert.equal(await mosChart.getAttribute('data-series'), '2');
+    assert.ok(Number(await mosChart.getAttribute('data-points')) >= 2);
+    await op.page.getByTestId('link-visits-chart').locator('canvas').waitFor();
     await run.shoot(op, 'operator-call');
     assert.deepEqual(op.errors.filter((e) => e.startsWith('HTTP')), [], 'the operator pages had no failed request');
   });

@@ -7,16 +7,16 @@ import { Link } from '../app/router.tsx';
 import { formatBytes, FilesPanel } from '../panels/FilesPanel.tsx';
 import { ErrorMessage } from '../ui/ErrorMessage.tsx';
 import { callSeconds, duration, mos, mosClass, when } from './format.ts';
+import { LinkVisitsChart, type VisitDay } from './LinkVisitsChart.tsx';
 import { QualityCharts } from './QualityCharts.tsx';
 import { Timeline } from './Timeline.tsx';
 
-type LinkStats = { access_type: string } & Pick<InviteLink, 'link_id' | 'short_code' | 'title' | 'is_active' | 'total_clicks' | 'unique_visitors' | 'current_uses' | 'max_uses' | 'last_used_at' | 'created_at'>;
+type LinkStats = { access_type: string; days: VisitDay[] } & Pick<InviteLink, 'link_id' | 'short_code' | 'title' | 'is_active' | 'total_clicks' | 'unique_visitors' | 'current_uses' | 'max_uses' | 'last_used_at' | 'created_at'>;
 
 interface Loaded {
   call: CallSummary | AdminCallDetail['call'];
   timeline: SessionTimeline[];
-  series: ParticipantQuality[] | null;
-  averages: AdminCallDetail['quality']['participants'] | null;
+  series: ParticipantQuality[];
   files: AdminCallDetail['files'] | null;
   links: LinkStats[];
 }
@@ -29,11 +29,26 @@ async function loadForUser(callId: string): Promise<Loaded> {
     api.GET('/api/v1/calls/{call_id}/quality/participants', { params: { path } }).then(unwrap),
     api.GET('/api/v1/links', { params: { query: { call_id: callId, limit: 100 } } }).then(unwrap),
   ]);
-  return { call, timeline: timeline.participants, series: quality.participants, averages: null, files: null, links: links.links };
+  const withDays = await Promise.all(links.links.map(async (l) => ({ ...l, days: await visitDays(l.link_id, l.created_at) })));
+  return { call, timeline: timeline.participants, series: quality.participants, files: null, links: withDays };
+}
+
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** A link's visits from the day it was made (the API answers at most 1096 days). */
+async function visitDays(linkId: string, createdAt: string): Promise<VisitDay[]> {
+  const to = Date.now();
+  const from = Math.max(Date.parse(createdAt), to - 1095 * 86_400_000);
+  const query = { from: utcDay(from), to: utcDay(to) };
+  return unwrap(await api.GET('/api/v1/links/{link_id}/stats', { params: { path: { link_id: linkId }, query } })).days;
 }
 
 async function loadForOperator(callId: string): Promise<Loaded> {
-  const d = unwrap(await api.GET('/api/v1/admin/calls/{call_id}', { params: { path: { call_id: callId } } }));
+  const path = { call_id: callId };
+  const [d, quality] = await Promise.all([
+    api.GET('/api/v1/admin/calls/{call_id}', { params: { path } }).then(unwrap),
+    api.GET('/api/v1/admin/calls/{call_id}/quality/participants', { params: { path } }).then(unwrap),
+  ]);
   const byId = new Map(d.participants.map((p) => [p.participant_id, p]));
   return {
     call: d.call,
@@ -42,8 +57,7 @@ async function loadForOperator(callId: string): Promise<Loaded> {
       user_id: byId.get(t.participant_id)?.user_id ?? null,
       status: byId.get(t.participant_id)?.status ?? 'left',
     })),
-    series: null,
-    averages: d.quality.participants,
+    series: quality.participants,
     files: d.files,
     links: d.links,
   };
@@ -69,7 +83,6 @@ export function CallPage({ callId, operator = false }: { callId: string; operato
   }
   if (!data) return <p className="loading">Loading…</p>;
   const { call } = data;
-  const names = new Map(data.timeline.map((t) => [t.participant_id, t.display_name ?? t.identity]));
 
   return (
     <main className="page" data-testid="call-page" data-call-id={call.call_id} data-view={operator ? 'operator' : 'user'}>
@@ -102,38 +115,7 @@ export function CallPage({ callId, operator = false }: { callId: string; operato
 
       <section className="card section" aria-labelledby="quality-heading">
         <h2 id="quality-heading">Quality</h2>
-        {data.series && <QualityCharts participants={data.series} />}
-        {data.averages && (
-          <>
-            <p className="muted">Averages per session (the operator API gives no time series per participant).</p>
-            <div className="table-wrap">
-            <table className="table" data-testid="quality-averages">
-              <thead>
-                <tr>
-                  <th scope="col">Session</th>
-                  <th scope="col">Samples</th>
-                  <th scope="col">MOS</th>
-                  <th scope="col">Loss</th>
-                  <th scope="col">RTT</th>
-                  <th scope="col">Jitter</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.averages.map((p) => (
-                  <tr key={p.participant_id}>
-                    <td>{names.get(p.participant_id) ?? p.participant_id.slice(0, 8)}</td>
-                    <td>{p.samples}</td>
-                    <td className={mosClass(p.avg_quality_score)}>{mos(p.avg_quality_score)}</td>
-                    <td>{p.avg_packet_loss_percent ?? '–'}%</td>
-                    <td>{p.avg_latency_ms ?? '–'} ms</td>
-                    <td>{p.avg_jitter_ms ?? '–'} ms</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            </div>
-          </>
-        )}
+        <QualityCharts participants={data.series} />
       </section>
 
       <div className="columns even">
@@ -167,6 +149,8 @@ function LinksSection({ links }: { links: LinkStats[] }) {
       {links.length === 0 ? (
         <p className="muted">No invite links (only their creator sees a call's links).</p>
       ) : (
+        <>
+        <LinkVisitsChart days={links.flatMap((l) => l.days)} />
         <div className="table-wrap">
         <table className="table">
           <thead>
@@ -196,6 +180,7 @@ function LinksSection({ links }: { links: LinkStats[] }) {
           </tbody>
         </table>
         </div>
+        </>
       )}
     </section>
   );
