@@ -151,10 +151,13 @@ describe('call history, call page and operator views after a real call', { skip:
       assert.ok(points >= 2, `${metric}: ${points} points`);
     }
     await host.page.locator('[data-testid="call-link-row"]').first().waitFor();
-    // the link's one visit: a day with one click and one unique visitor
-    const visits = host.page.getByTestId('link-visits-chart');
-    await visits.locator('canvas').waitFor();
-    assert.deepEqual([await visits.getAttribute('data-series'), await visits.getAttribute('data-points')], ['2', '2']);
+    // the link's one visit: one click and one unique visitor, on a week of days
+    const visits = host.page.getByTestId('link-visits');
+    await visits.getByTestId('link-visits-chart').locator('canvas').waitFor();
+    assert.deepEqual(
+      await Promise.all(['data-clicks', 'data-unique-visitors', 'data-days'].map((a) => visits.getAttribute(a))),
+      ['1', '1', '7'],
+    );
     await run.shoot(host, 'history-call');
   });
 

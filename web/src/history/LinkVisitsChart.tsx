@@ -1,6 +1,7 @@
 // Invite links' clicks and unique visitors per UTC day, all of a call's links summed:
-// one bar pair per day from the first day with a visit to the last (days between them
-// with none are zeros, so the bars keep their calendar spacing).
+// a point per day from the first day with a visit to the last, at least a week (days
+// without a visit are zeros, so the lines keep their calendar spacing; a lone day would
+// otherwise leave uPlot nothing to scale the axis by).
 import { useMemo } from 'react';
 import { Chart, type ChartSeries } from '../ui/Chart.tsx';
 
@@ -12,6 +13,7 @@ export interface VisitDay {
 
 const DAY_S = 86_400;
 const MAX_DAYS = 1096;
+const MIN_DAYS = 7;
 
 export function LinkVisitsChart({ days }: { days: VisitDay[] }) {
   const { xs, series } = useMemo(() => {
@@ -26,8 +28,9 @@ export function LinkVisitsChart({ days }: { days: VisitDay[] }) {
     const known = [...byDay.keys()].sort((a, b) => a - b);
     const xs: number[] = [];
     if (known.length) {
-      const first = Math.max(known[0]!, known[known.length - 1]! - (MAX_DAYS - 1) * DAY_S);
-      for (let x = first; x <= known[known.length - 1]!; x += DAY_S) xs.push(x);
+      const last = known[known.length - 1]!;
+      const first = Math.max(Math.min(known[0]!, last - (MIN_DAYS - 1) * DAY_S), last - (MAX_DAYS - 1) * DAY_S);
+      for (let x = first; x <= last; x += DAY_S) xs.push(x);
     }
     const series: ChartSeries[] = [
       { label: 'Clicks', values: xs.map((x) => byDay.get(x)?.clicks ?? 0) },
@@ -36,5 +39,10 @@ export function LinkVisitsChart({ days }: { days: VisitDay[] }) {
     return { xs, series };
   }, [days]);
 
-  return <Chart title="Link visits per day (UTC)" xs={xs} series={series} bars days testId="link-visits-chart" metric="link_visits" />;
+  const total = (i: number) => series[i]!.values.reduce<number>((a, v) => a + (v ?? 0), 0);
+  return (
+    <div data-testid="link-visits" data-days={xs.length} data-clicks={total(0)} data-unique-visitors={total(1)}>
+      <Chart title="Link visits per day (UTC)" xs={xs} series={series} days testId="link-visits-chart" metric="link_visits" />
+    </div>
+  );
 }
