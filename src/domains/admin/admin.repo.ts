@@ -4,27 +4,10 @@
 // addresses, no link password hashes: those columns are not granted).
 import type { Sql } from '../../db/database.ts';
 import { Params } from '../../db/params.ts';
+import type { CallBaseRow } from '../calls/calls.repo.ts';
 
-export interface AdminCallRow {
-  call_id: string;
-  room_id: string | null;
-  room_name: string;
-  name: string;
-  call_type: string;
-  status: string;
+export interface AdminCallRow extends CallBaseRow {
   privacy: string;
-  started_at: Date | null;
-  ended_at: Date | null;
-  duration_seconds: number | null;
-  participant_count: number;
-  max_participants: number;
-  avg_quality_score: number | null;
-  created_by: string;
-  creator_display_name: string | null;
-  creator_aura_id: string | null;
-  created_at: Date;
-  created_key: string;
-  files_shared: number;
   sessions: number;
 }
 

@@ -1,6 +1,7 @@
 // Request and response schemas of the operator API (they also feed /openapi.json).
 import { Type } from 'typebox';
 import { Nullable, PageQuery, Timestamp, Uuid } from '../../http/schemas.ts';
+import { callFields } from '../calls/calls.routes.ts';
 import { VisitDay } from '../links/links.routes.ts';
 
 const Num = Nullable(Type.Number());
@@ -12,23 +13,9 @@ export const Range = {
 };
 
 export const AdminCall = Type.Object({
-  call_id: Uuid,
-  room_id: Nullable(Type.String()),
-  room_name: Type.String(),
-  name: Type.String(),
-  call_type: Type.String(),
-  status: Type.String(),
+  ...callFields,
   privacy: Type.String(),
-  started_at: Nullable(Timestamp),
-  ended_at: Nullable(Timestamp),
-  duration_seconds: Nullable(Type.Integer()),
-  participant_count: Type.Integer({ description: 'participants connected now' }),
-  max_participants: Type.Integer(),
   sessions: Type.Integer({ description: 'LiveKit sessions that joined (a reconnect is a new session)' }),
-  files_shared: Type.Integer(),
-  avg_quality_score: Num,
-  creator: Type.Object({ user_id: Uuid, display_name: Nullable(Type.String()), aura_id: Nullable(Type.String()) }),
-  created_at: Timestamp,
 });
 
 export const CallsQuery = Type.Object({

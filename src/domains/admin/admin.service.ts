@@ -5,7 +5,7 @@
 import type { Database } from '../../db/database.ts';
 import { notFound, validation } from '../../errors.ts';
 import { decodeCursor, page } from '../../http/pagination.ts';
-import { participantView } from '../calls/calls.service.ts';
+import { callBaseView, participantView } from '../calls/calls.service.ts';
 import { participantQuality } from '../calls/timeline.service.ts';
 import * as links from '../links/links.repo.ts';
 import * as participants from '../participants/participants.repo.ts';
@@ -16,25 +16,7 @@ import * as usage from './usage.repo.ts';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const minutes = (ms: number) => Math.round((ms / 60_000) * 100) / 100;
 
-const callView = (r: repo.AdminCallRow) => ({
-  call_id: r.call_id,
-  room_id: r.room_id,
-  room_name: r.room_name,
-  name: r.name,
-  call_type: r.call_type,
-  status: r.status,
-  privacy: r.privacy,
-  started_at: iso(r.started_at),
-  ended_at: iso(r.ended_at),
-  duration_seconds: r.duration_seconds,
-  participant_count: r.participant_count,
-  max_participants: r.max_participants,
-  sessions: r.sessions,
-  files_shared: r.files_shared,
-  avg_quality_score: r.avg_quality_score,
-  creator: { user_id: r.created_by, display_name: r.creator_display_name, aura_id: r.creator_aura_id },
-  created_at: r.created_at.toISOString(),
-});
+const callView = (r: repo.AdminCallRow) => ({ ...callBaseView(r), privacy: r.privacy, sessions: r.sessions });
 
 export interface AdminCallsQuery {
   status?: string;

@@ -3,7 +3,8 @@
 import type { Sql } from '../../db/database.ts';
 import { Params } from '../../db/params.ts';
 
-export interface CallRow {
+/** A call as the history and the operator API both read it (each SELECT adds its own counts). */
+export interface CallBaseRow {
   call_id: string;
   room_id: string | null;
   room_name: string;
@@ -16,13 +17,16 @@ export interface CallRow {
   participant_count: number;
   max_participants: number;
   files_shared: number;
-  people_joined: number;
   avg_quality_score: number | null;
   created_by: string;
   creator_display_name: string | null;
   creator_aura_id: string | null;
   created_at: Date;
   created_key: string;
+}
+
+export interface CallRow extends CallBaseRow {
+  people_joined: number;
 }
 
 // call_members holds the creator and every signed-in user who took part (005).

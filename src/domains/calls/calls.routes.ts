@@ -4,7 +4,8 @@ import { requireUser } from '../../http/authenticate.ts';
 import { bearer, errorResponses, Nullable, PageQuery, Timestamp, Uuid } from '../../http/schemas.ts';
 import type { CallsService } from './calls.service.ts';
 
-const Call = Type.Object({
+/** What the history and the operator API both say of a call (each adds its own fields). */
+export const callFields = {
   call_id: Uuid,
   room_id: Nullable(Type.String()),
   room_name: Type.String(),
@@ -17,10 +18,14 @@ const Call = Type.Object({
   participant_count: Type.Integer({ description: 'participants connected now' }),
   max_participants: Type.Integer(),
   files_shared: Type.Integer(),
-  people_joined: Type.Integer({ description: 'distinct people who joined (a reconnect counts once)' }),
   avg_quality_score: Nullable(Type.Number()),
   creator: Type.Object({ user_id: Uuid, display_name: Nullable(Type.String()), aura_id: Nullable(Type.String()) }),
   created_at: Timestamp,
+};
+
+const Call = Type.Object({
+  ...callFields,
+  people_joined: Type.Integer({ description: 'distinct people who joined (a reconnect counts once)' }),
 });
 
 const Participant = Type.Object({

@@ -8,7 +8,8 @@ import * as repo from './calls.repo.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const callView = (r: repo.CallRow) => ({
+/** The fields the history and the operator API show alike; each view adds its own. */
+export const callBaseView = (r: repo.CallBaseRow) => ({
   call_id: r.call_id,
   room_id: r.room_id,
   room_name: r.room_name,
@@ -21,11 +22,12 @@ export const callView = (r: repo.CallRow) => ({
   participant_count: r.participant_count,
   max_participants: r.max_participants,
   files_shared: r.files_shared,
-  people_joined: r.people_joined,
   avg_quality_score: r.avg_quality_score,
   creator: { user_id: r.created_by, display_name: r.creator_display_name, aura_id: r.creator_aura_id },
   created_at: r.created_at.toISOString(),
 });
+
+export const callView = (r: repo.CallRow) => ({ ...callBaseView(r), people_joined: r.people_joined });
 
 export const participantView = (p: participants.ParticipantRow) => ({
   participant_id: p.participant_id,
