@@ -14,9 +14,9 @@ import type { S3Storage } from '../src/adapters/storage/s3.ts';
 import { runFileCleanup } from '../src/jobs/file-cleanup.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { postgresAvailable } from './helpers/db.ts';
-import { minioBinary, privateMinio, type PrivateMinio } from './helpers/drills.ts';
+import { minioBinary, minioStorageEnv, startPrivateMinio, type PrivateMinio } from './helpers/drills.ts';
 import { countRows, listen, makeCall, upload, type TestCall } from './helpers/files.ts';
-import { eventually, freePort } from './helpers/instances.ts';
+import { eventually } from './helpers/instances.ts';
 import { serviceSkip } from './helpers/services.ts';
 
 const bin = minioBinary();
@@ -45,19 +45,8 @@ describe('drill: S3 (private MinIO) stopped and started again', { skip, timeout:
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auralink-drill-s3-'));
-    minio = privateMinio(bin!, dir, await freePort(), await freePort());
-    await minio.start();
-    t = await startTestApp({
-      engine: 'postgres',
-      env: {
-        STORAGE_BACKEND: 's3',
-        S3_ENDPOINT: minio.endpoint,
-        S3_ACCESS_KEY_ID: minio.accessKey,
-        S3_SECRET_ACCESS_KEY: minio.secretKey,
-        S3_REGION: minio.region,
-        STORAGE_BUCKET: bucket,
-      },
-    });
+    minio = await startPrivateMinio(bin!, dir);
+    t = await startTestApp({ engine: 'postgres', env: minioStorageEnv(minio, bucket) });
     await (t.ctx.storage as S3Storage).ensureBucket();
     base = await listen(t);
     call = await makeCall(t, 'alice', ['bob']);

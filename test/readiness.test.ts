@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkServices } from '../src/startup.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { postgresAvailable } from './helpers/db.ts';
-import { minioBinary, privateMinio, type PrivateMinio } from './helpers/drills.ts';
+import { minioBinary, minioStorageEnv, startPrivateMinio, type PrivateMinio } from './helpers/drills.ts';
 import { listen, makeCall, upload } from './helpers/files.ts';
 import { eventually, freePort } from './helpers/instances.ts';
 import { livekitAppEnv, livekitSkip } from './helpers/livekit.ts';
@@ -59,18 +59,12 @@ describe('readiness with every dependency real, then storage killed', { skip: al
 
   before(async () => {
     dir = tmpDir();
-    minio = privateMinio(bin!, dir, await freePort(), await freePort());
-    await minio.start();
+    minio = await startPrivateMinio(bin!, dir);
     t = await startTestApp({
       engine: 'postgres',
       env: {
-        STORAGE_BACKEND: 's3',
-        S3_ENDPOINT: minio.endpoint,
-        S3_ACCESS_KEY_ID: minio.accessKey,
-        S3_SECRET_ACCESS_KEY: minio.secretKey,
-        S3_REGION: minio.region,
         // A bucket nobody made: the start-up check creates it.
-        STORAGE_BUCKET: `ready-${crypto.randomBytes(4).toString('hex')}`,
+        ...minioStorageEnv(minio, `ready-${crypto.randomBytes(4).toString('hex')}`),
         ...livekitAppEnv(),
         CLAMD_HOST: clamd.host,
         CLAMD_PORT: String(clamd.port),

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './instances.ts';
 import { tcpReachable } from './services.ts';
 
 const cacheDir = process.env.AURALINK_CACHE ?? path.join(process.env.HOME ?? os.homedir(), '.cache', 'auralink');
@@ -162,6 +163,25 @@ export function privateMinio(bin: string, dir: string, port: number, consolePort
     },
   };
   return m;
+}
+
+/** A private MinIO on two free ports, started. */
+export async function startPrivateMinio(bin: string, dir: string): Promise<PrivateMinio> {
+  const minio = privateMinio(bin, dir, await freePort(), await freePort());
+  await minio.start();
+  return minio;
+}
+
+/** The app's env that stores files in the private MinIO, in `bucket`. */
+export function minioStorageEnv(minio: PrivateMinio, bucket: string): Record<string, string> {
+  return {
+    STORAGE_BACKEND: 's3',
+    S3_ENDPOINT: minio.endpoint,
+    S3_ACCESS_KEY_ID: minio.accessKey,
+    S3_SECRET_ACCESS_KEY: minio.secretKey,
+    S3_REGION: minio.region,
+    STORAGE_BUCKET: bucket,
+  };
 }
 
 export interface LiveKitPorts {
