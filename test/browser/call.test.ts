@@ -4,10 +4,10 @@
 // one call and run in order; screenshots of every page land in test-results/screenshots.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually } from '../helpers/livekit.ts';
-import { browserSkip, browserWebhookUrl, startBrowserRun, waitForPlayingVideo, type BrowserRun, type Participant } from './harness.ts';
+import { browserSkip, browserWebhookUrl, orderedSteps, startBrowserRun, waitForPlayingVideo, type BrowserRun, type Participant } from './harness.ts';
 
 interface ApiParticipant {
   identity: string;
@@ -36,32 +36,14 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
   let aliceId = '';
   let bobId = '';
 
-  // The steps share one call: after a failure the rest are skipped, not failed again.
-  let unfinished: string | null = null;
-  const step = (name: string, timeout: number, fn: () => Promise<void>) =>
-    it(name, { timeout }, async (t) => {
-      if (unfinished) return t.skip(`an earlier step did not finish: ${unfinished}`);
-      unfinished = name; // stays set when the step throws or times out
-      await fn();
-      unfinished = null;
-    });
-  // Progress on stderr: when a step times out, the last line says where it was.
-  const started = Date.now();
-  const progress = (what: string) => process.stderr.write(`[browser test +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+  // The steps share one call.
+  const { step, progress } = orderedSteps('browser test');
 
   const participants = async () => {
     const res = await run.api<{ participants: ApiParticipant[] }>('alice', 'GET', `/calls/${callId}/participants`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.participants;
   };
-
-  async function signIn(p: Participant, name: string, shot?: string) {
-    await p.page.goto(`${run.base}/`);
-    await p.page.getByTestId('sign-in-name').fill(name);
-    if (shot) await run.shoot(p, shot);
-    await p.page.getByTestId('sign-in-submit').click();
-    await p.page.getByTestId('rooms-page').waitFor();
-  }
 
   async function joinFromLobby(p: Participant, shot?: string) {
     const prejoin = p.page.getByTestId('prejoin');
@@ -88,8 +70,8 @@ describe('a call in real browsers', { skip: await browserSkip() }, () => {
   });
 
   step('the host creates a room with an invitee; both join and see each other', 120_000, async () => {
-    await signIn(invitee, 'bob', 'sign-in');
-    await signIn(host, 'alice');
+    await run.signIn(invitee, 'bob', { shot: 'sign-in' });
+    await run.signIn(host, 'alice');
     await run.shoot(host, 'rooms');
 
     await host.page.getByTestId('room-name').fill('Browser call');

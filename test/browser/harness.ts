@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { livekitAppEnv, livekitSkip } from '../helpers/livekit.ts';
@@ -81,6 +82,8 @@ export interface BrowserRun {
   open(label: string, width?: number): Promise<Participant>;
   /** Saves `<name>-375.png` and `<name>-1280.png` of the page, then restores its size. */
   shoot(p: Participant, name: string): Promise<string[]>;
+  /** Signs in on the start page (as an operator when asked; a screenshot of the filled form when `shot` names one). */
+  signIn(p: Participant, name: string, opts?: { operator?: boolean; shot?: string }): Promise<void>;
   participants: Map<string, Participant>;
   close(): Promise<void>;
 }
@@ -97,7 +100,7 @@ export async function startBrowserRun(env: Record<string, string> = {}): Promise
   fs.mkdirSync(screenshotDir, { recursive: true });
   const participants = new Map<string, Participant>();
 
-  return {
+  const run: BrowserRun = {
     t,
     base,
     browser,
@@ -143,6 +146,14 @@ export async function startBrowserRun(env: Record<string, string> = {}): Promise
       if (before) await p.page.setViewportSize(before);
       return saved;
     },
+    async signIn(p, name, { operator = false, shot } = {}) {
+      await p.page.goto(`${base}/`);
+      await p.page.getByTestId('sign-in-name').fill(name);
+      if (operator) await p.page.getByTestId('sign-in-operator').check();
+      if (shot) await run.shoot(p, shot);
+      await p.page.getByTestId('sign-in-submit').click();
+      await p.page.getByTestId('rooms-page').waitFor();
+    },
     async close() {
       for (const [label, p] of participants) {
         if (p.errors.length) process.stderr.write(`[browser ${label}] ${p.errors.length} error(s):\n  ${p.errors.slice(0, 20).join('\n  ')}\n`);
@@ -153,6 +164,26 @@ export async function startBrowserRun(env: Record<string, string> = {}): Promise
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return run;
+}
+
+/**
+ * Steps of one story that share its state and run in order: after a step fails or
+ * times out, the later ones are skipped, not failed again. `progress` writes to
+ * stderr, so that when a step times out the last line says where it was.
+ */
+export function orderedSteps(label: string) {
+  let unfinished: string | null = null;
+  const step = (name: string, timeout: number, fn: () => Promise<void>) =>
+    it(name, { timeout }, async (t) => {
+      if (unfinished) return t.skip(`an earlier step did not finish: ${unfinished}`);
+      unfinished = name; // stays set when the step throws or times out
+      await fn();
+      unfinished = null;
+    });
+  const started = Date.now();
+  const progress = (what: string) => process.stderr.write(`[${label} +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+  return { step, progress };
 }
 
 /** The first and second readings of every <video> the locator matches, `ms` apart. */

@@ -3,9 +3,9 @@
 // counts it in today's usage, and a non-operator sees nothing of the operator pages.
 // Screenshots of each view land in test-results/screenshots (history-*, operator-*).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { eventually } from '../helpers/livekit.ts';
-import { browserSkip, startBrowserRun, waitForPlayingVideo, type BrowserRun, type Participant } from './harness.ts';
+import { browserSkip, orderedSteps, startBrowserRun, waitForPlayingVideo, type BrowserRun, type Participant } from './harness.ts';
 
 const tile = (identity: string) => `[data-testid="video-tile"][data-participant-identity="${identity}"][data-source="camera"]`;
 
@@ -17,24 +17,7 @@ describe('call history, call page and operator views after a real call', { skip:
   let aliceId = '';
   let bobId = '';
 
-  let unfinished: string | null = null;
-  const step = (name: string, timeout: number, fn: () => Promise<void>) =>
-    it(name, { timeout }, async (t) => {
-      if (unfinished) return t.skip(`an earlier step did not finish: ${unfinished}`);
-      unfinished = name;
-      await fn();
-      unfinished = null;
-    });
-  const started = Date.now();
-  const progress = (what: string) => process.stderr.write(`[history test +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
-
-  async function signIn(p: Participant, name: string, operator = false) {
-    await p.page.goto(`${run.base}/`);
-    await p.page.getByTestId('sign-in-name').fill(name);
-    if (operator) await p.page.getByTestId('sign-in-operator').check();
-    await p.page.getByTestId('sign-in-submit').click();
-    await p.page.getByTestId('rooms-page').waitFor();
-  }
+  const { step, progress } = orderedSteps('history test');
 
   async function join(p: Participant) {
     await p.page.getByTestId('prejoin').waitFor();
@@ -55,8 +38,8 @@ describe('call history, call page and operator views after a real call', { skip:
   });
 
   step('two people hold a short call with camera and microphone, then leave', 180_000, async () => {
-    await signIn(invitee, 'bob');
-    await signIn(host, 'alice');
+    await run.signIn(invitee, 'bob');
+    await run.signIn(host, 'alice');
     await host.page.getByTestId('room-name').fill('History call');
     await host.page.getByTestId('room-invitees').fill('@bob.aura');
     await host.page.getByTestId('create-room-submit').click();
@@ -175,7 +158,7 @@ describe('call history, call page and operator views after a real call', { skip:
 
   step("an operator sees the call in today's usage, finds it in all calls and opens its page", 60_000, async () => {
     const op = await run.open('olga');
-    await signIn(op, 'olga', true);
+    await run.signIn(op, 'olga', { operator: true });
     await op.page.getByTestId('nav-operator').click();
     await op.page.getByTestId('operator-overview').waitFor();
     const minutes = Number(await op.page.getByTestId('operator-today-minutes').getAttribute('data-value'));
