@@ -1,10 +1,11 @@
 // Every call of the deployment, searchable (name or room), newest first, paged by the
 // keyset cursor.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { type AdminCallItem, api, unwrap } from '../api/api.ts';
 import { Link } from '../app/router.tsx';
 import { callSeconds, duration, mos, mosClass, when } from '../history/format.ts';
 import { ErrorMessage } from '../ui/ErrorMessage.tsx';
+import { useCursorPages } from '../ui/useCursorPages.ts';
 import { OperatorNav } from './OverviewPage.tsx';
 
 type Status = '' | 'waiting' | 'active' | 'ended' | 'failed';
@@ -13,11 +14,6 @@ export function AdminCallsPage() {
   const [q, setQ] = useState('');
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<Status>('');
-  const [calls, setCalls] = useState<AdminCallItem[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const generation = useRef(0);
 
   // search as you type, once typing pauses
   useEffect(() => {
@@ -25,33 +21,18 @@ export function AdminCallsPage() {
     return () => clearTimeout(t);
   }, [q]);
 
-  const fetchPage = useCallback(
+  const load = useCallback(
     async (after: string | null) => {
-      const gen = generation.current;
-      setLoading(true);
-      setError(null);
-      try {
-        const r = unwrap(
-          await api.GET('/api/v1/admin/calls', {
-            params: { query: { ...(search ? { q: search } : {}), ...(status ? { status } : {}), limit: 25, ...(after ? { cursor: after } : {}) } },
-          }),
-        );
-        if (gen !== generation.current) return;
-        setCalls((list) => (after ? [...(list ?? []), ...r.calls] : r.calls));
-        setCursor(r.next_cursor);
-      } catch (err) {
-        if (gen === generation.current) setError(err);
-      } finally {
-        if (gen === generation.current) setLoading(false);
-      }
+      const r = unwrap(
+        await api.GET('/api/v1/admin/calls', {
+          params: { query: { ...(search ? { q: search } : {}), ...(status ? { status } : {}), limit: 25, ...(after ? { cursor: after } : {}) } },
+        }),
+      );
+      return { items: r.calls, next_cursor: r.next_cursor };
     },
     [search, status],
   );
-  useEffect(() => {
-    generation.current++;
-    setCalls(null);
-    void fetchPage(null);
-  }, [fetchPage]);
+  const { items: calls, cursor, loading, error, fetchPage } = useCursorPages<AdminCallItem>(load);
 
   return (
     <main className="page" data-testid="operator-calls">

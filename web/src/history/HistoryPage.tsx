@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type CallListItem, unwrap } from '../api/api.ts';
 import { Link } from '../app/router.tsx';
 import { ErrorMessage } from '../ui/ErrorMessage.tsx';
+import { useCursorPages } from '../ui/useCursorPages.ts';
 import { callSeconds, duration, mos, mosClass, when } from './format.ts';
 
 type Status = 'all' | 'waiting' | 'active' | 'ended' | 'failed';
@@ -24,50 +25,27 @@ export function HistoryPage() {
   const [type, setType] = useState<CallType>('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const [calls, setCalls] = useState<CallListItem[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const generation = useRef(0);
-
-  const fetchPage = useCallback(
+  const load = useCallback(
     async (after: string | null) => {
-      const gen = generation.current;
-      setLoading(true);
-      setError(null);
-      try {
-        const r = unwrap(
-          await api.GET('/api/v1/calls', {
-            params: {
-              query: {
-                status,
-                ...(type ? { call_type: type } : {}),
-                ...(from ? { from: dayStart(from) } : {}),
-                ...(to ? { to: dayAfter(to) } : {}),
-                limit: PAGE,
-                ...(after ? { cursor: after } : {}),
-              },
+      const r = unwrap(
+        await api.GET('/api/v1/calls', {
+          params: {
+            query: {
+              status,
+              ...(type ? { call_type: type } : {}),
+              ...(from ? { from: dayStart(from) } : {}),
+              ...(to ? { to: dayAfter(to) } : {}),
+              limit: PAGE,
+              ...(after ? { cursor: after } : {}),
             },
-          }),
-        );
-        if (gen !== generation.current) return; // the filters changed meanwhile
-        setCalls((list) => (after ? [...(list ?? []), ...r.calls] : r.calls));
-        setCursor(r.next_cursor);
-      } catch (err) {
-        if (gen === generation.current) setError(err);
-      } finally {
-        if (gen === generation.current) setLoading(false);
-      }
+          },
+        }),
+      );
+      return { items: r.calls, next_cursor: r.next_cursor };
     },
     [status, type, from, to],
   );
-
-  useEffect(() => {
-    generation.current++;
-    setCalls(null);
-    setCursor(null);
-    void fetchPage(null);
-  }, [fetchPage]);
+  const { items: calls, cursor, loading, error, fetchPage } = useCursorPages<CallListItem>(load);
 
   // infinite scroll: the sentinel below the list asks for the next page when it shows
   const sentinel = useRef<HTMLDivElement>(null);
