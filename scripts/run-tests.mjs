@@ -36,30 +36,45 @@ if (printed.status === 0) {
   }
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// Browser tests each hold a real call through the one test LiveKit, whose webhooks go to a
+// fixed port: they run one at a time, after the rest (which runs `concurrency` at once).
+const isSerial = (f) => f.split(path.sep).includes('browser');
+const batches = [
+  { files: files.filter((f) => !isSerial(f)), concurrency },
+  { files: files.filter(isSerial), concurrency: '1' },
+].filter((b) => b.files.length > 0);
 // Two reporters: spec for people, and a JSON-lines file from which the closing summary
 // is written (see scripts/test-summary-reporter.mjs for why node's own is not enough).
-const summaryFile = path.join(os.tmpdir(), `auralink-test-summary-${process.pid}.jsonl`);
-const result = spawnSync(
-  process.execPath,
-  [
-    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    `--test-reporter=${path.resolve('scripts/test-summary-reporter.mjs')}`, `--test-reporter-destination=${summaryFile}`,
-    ...files,
-  ],
-  { stdio: 'inherit', env: { ...serviceEnv, ...process.env, NODE_ENV: 'test' } },
-);
-const status = printSummary(summaryFile) && result.status === 0 ? 0 : (result.status || 1);
-process.exit(status);
+const summaryFiles = [];
+let runnerFailed = false;
+for (const [i, batch] of batches.entries()) {
+  const summaryFile = path.join(os.tmpdir(), `auralink-test-summary-${process.pid}-${i}.jsonl`);
+  summaryFiles.push(summaryFile);
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import', 'tsx', '--test', `--test-concurrency=${batch.concurrency}`,
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      `--test-reporter=${path.resolve('scripts/test-summary-reporter.mjs')}`, `--test-reporter-destination=${summaryFile}`,
+      ...batch.files,
+    ],
+    { stdio: 'inherit', env: { ...serviceEnv, ...process.env, NODE_ENV: 'test' } },
+  );
+  if (result.status !== 0) runnerFailed = true;
+}
+process.exit(printSummary(summaryFiles) && !runnerFailed ? 0 : 1);
 
 /** Prints the closing summary; false when it shows a failure (or a skip under CI=true). */
-function printSummary(file) {
-  if (!fs.existsSync(file)) {
-    console.log('\nrun-tests: the test runner wrote no results');
-    return false;
-  }
-  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  fs.rmSync(file, { force: true });
+function printSummary(summaryFiles) {
+  const missing = summaryFiles.filter((f) => !fs.existsSync(f));
+  if (missing.length > 0) console.log(`\nrun-tests: the test runner wrote no results to ${missing.join(', ')}`);
+  const rows = summaryFiles
+    .filter((f) => fs.existsSync(f))
+    .flatMap((f) => {
+      const lines = fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
+      fs.rmSync(f, { force: true });
+      return lines.map((l) => JSON.parse(l));
+    });
   const tests = rows.filter((r) => !r.suite);
   const passed = tests.filter((r) => r.outcome === 'pass' && r.skip === null && !r.todo).length;
   // A failed suite is counted only when none of its file's tests failed (a hook that
@@ -82,5 +97,5 @@ function printSummary(file) {
   if (ciSkipFails) console.log('CI=true: a skipped test is a failure here (a service the suite needs is missing?)');
   if (passed === 0 && failed === 0) console.log('run-tests: no test ran');
   console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-  return failed === 0 && !ciSkipFails && passed > 0;
+  return failed === 0 && !ciSkipFails && passed > 0 && missing.length === 0;
 }
