@@ -1,13 +1,19 @@
 // SQL of usage and quality for operators, read from the rollups of migrations 008 and
 // 009 (a few rows per day, never the session or sample history). Sessions still open
-// are added here, up to `now`, by the same functions the triggers use: the time they
-// would add if they closed now (app.usage_key_days / app.usage_key_marks over their
-// person's closed spans plus [first open join, now)).
+// are added here, up to `now`: the time they would add if they closed now, computed as
+// the triggers' app.usage_key_days / app.usage_key_marks would (over their person's
+// closed spans plus [first open join, now)), but set-based for all people at once.
 // Days are UTC dates; a range is [from, to) with `to` exclusive.
 import type { Sql } from '../../db/database.ts';
 
-// Open sessions grouped by person, as app.usage_key_spans (before: closed, after:
-// closed plus open). `$open_filter` narrows them (a call, a user) or is empty.
+// Open sessions grouped by person (a key): m_before is the person's closed spans,
+// m_after adds [first open join, now). Set-based, one pass for every key: the
+// per-key functions of the triggers (app.usage_key_days / usage_key_marks) cost a
+// call and a hash table per key, seconds with 20,000 people connected. Only the days
+// that can differ are computed: those of the one range of m_after that holds the open
+// span (every other range is in m_before too, so its time cancels), clipped to the
+// queried days; a day's pieces are cut at UTC midnight exactly as in usage_days_of,
+// so the numbers are the same. `filter` narrows the open sessions (a call, a user).
 const OPEN_KEYS = (filter: string) => `
   open_keys AS (
     SELECT call_id, identity, user_id, least(min(joined_at), $3::timestamptz) AS since
@@ -15,10 +21,79 @@ const OPEN_KEYS = (filter: string) => `
      WHERE status = 'connected' AND joined_at IS NOT NULL AND left_at IS NULL${filter}
      GROUP BY call_id, identity, user_id),
   ks AS (
-    SELECT array_agg(ROW(o.call_id, o.user_id, s.m, s.m + tstzmultirange(tstzrange(o.since, $3::timestamptz)))
-                     ::app.usage_key_spans) AS keys
-      FROM open_keys o CROSS JOIN LATERAL (SELECT app.usage_person_spans(o.call_id, o.identity, o.user_id) AS m) s),
-  kd AS (SELECT k.* FROM ks, app.usage_key_days(ks.keys) k WHERE k.day >= $1::date AND k.day < $2::date)`;
+    SELECT o.call_id, o.identity, o.user_id, c.m AS m_before,
+           c.m + tstzmultirange(tstzrange(o.since, $3::timestamptz)) AS m_after, o.since
+      FROM open_keys o
+     CROSS JOIN LATERAL (
+       SELECT coalesce(range_agg(app.usage_span(p.joined_at, p.left_at)), '{}'::tstzmultirange) AS m
+         FROM call_participants p
+        WHERE p.call_id = o.call_id AND p.identity = o.identity AND p.user_id IS NOT DISTINCT FROM o.user_id
+          AND p.left_at IS NOT NULL AND app.usage_span(p.joined_at, p.left_at) IS NOT NULL) c
+     WHERE o.since < $3::timestamptz),
+  -- People of a call (and user) with the same spans add the same time: computed once,
+  -- counted n times (guests of a big room who joined together are one group).
+  kg AS (
+    SELECT row_number() OVER () AS g, call_id, user_id, m_before, m_after, since, n
+      FROM (SELECT call_id, user_id, m_before, m_after, since, count(*) AS n FROM ks
+             GROUP BY call_id, user_id, m_before, m_after, since) t),
+  kw AS (
+    SELECT kg.*, app.utc_day_start(w.lo) AS wlo, app.utc_day_start(w.hi) AS whi
+      FROM kg CROSS JOIN LATERAL (
+        SELECT greatest((lower(r) AT TIME ZONE 'UTC')::date, $1::date) AS lo,
+               least(((upper(r) - interval '1 microsecond') AT TIME ZONE 'UTC')::date + 1, $2::date) AS hi
+          FROM unnest(kg.m_after) r WHERE r @> tstzrange(kg.since, $3::timestamptz)) w
+     WHERE w.lo < w.hi),
+  pieces AS (
+    SELECT g, call_id, user_id, n, true AS after, r.span FROM kw, unnest(m_after * tstzmultirange(tstzrange(wlo, whi))) r(span)
+    UNION ALL
+    SELECT g, call_id, user_id, n, false, r.span FROM kw, unnest(m_before * tstzmultirange(tstzrange(wlo, whi))) r(span)),
+  piece_days AS (
+    SELECT p.g, p.call_id, p.user_id, p.n, p.after, d.day,
+           round(extract(epoch FROM upper(x.piece) - lower(x.piece)) * 1000) AS ms
+      FROM pieces p
+     CROSS JOIN LATERAL generate_series(0, ((upper(p.span) - interval '1 microsecond') AT TIME ZONE 'UTC')::date
+                                          - (lower(p.span) AT TIME ZONE 'UTC')::date) AS i(n)
+     CROSS JOIN LATERAL (SELECT (lower(p.span) AT TIME ZONE 'UTC')::date + i.n AS day) AS d
+     CROSS JOIN LATERAL (SELECT p.span * tstzrange(app.utc_day_start(d.day), app.utc_day_start(d.day + 1)) AS piece) AS x
+     WHERE NOT isempty(x.piece)),
+  -- Per group and day that differs: the time (dms) and people-with-time (dp) it adds.
+  kd AS (
+    SELECT call_id, user_id, day, n * (ms_after - ms_before) AS dms, n * ((ms_after > 0)::int - (ms_before > 0)::int) AS dp
+      FROM (SELECT g, call_id, user_id, n, day, coalesce(sum(ms) FILTER (WHERE NOT after), 0)::bigint AS ms_before,
+                   coalesce(sum(ms) FILTER (WHERE after), 0)::bigint AS ms_after
+              FROM piece_days GROUP BY g, call_id, user_id, n, day) t
+     WHERE ms_before <> ms_after)`;
+
+// Peak concurrency with the open sessions, per day of the range: the open part
+// (m_after - m_before) covers whole runs of minute marks, so the count it adds is a
+// step function; its steps (+1 at a run's first mark, -1 after its last) summed in
+// mark order give it at every step, at each stored mark and at each midnight. A day's
+// peak is the max of stored + open over the marks with open > 0 (elsewhere the stored
+// peak stands), without listing every mark of every open session.
+const OPEN_PEAK = () => `
+  open_runs AS (
+    SELECT kg.n, CASE WHEN b.f = lower(r.span) THEN b.f ELSE b.f + interval '1 minute' END AS a,
+           CASE WHEN e.f = upper(r.span) THEN e.f ELSE e.f + interval '1 minute' END AS z
+      FROM kg, unnest((m_after - m_before) * tstzmultirange(tstzrange(app.utc_day_start($1::date), app.utc_day_start($2::date)))) r(span)
+     CROSS JOIN LATERAL (SELECT date_bin(interval '1 minute', lower(r.span), timestamptz '2000-01-01 00:00:00+00') AS f) b
+     CROSS JOIN LATERAL (SELECT date_bin(interval '1 minute', upper(r.span), timestamptz '2000-01-01 00:00:00+00') AS f) e),
+  open_steps AS (
+    SELECT minute, sum(d) AS d FROM (
+      SELECT a AS minute, n AS d FROM open_runs WHERE a < z
+      UNION ALL SELECT z, -n FROM open_runs WHERE a < z) s
+     GROUP BY minute),
+  open_hull AS (SELECT min(minute) AS lo, max(minute) AS hi FROM open_steps),
+  open_points AS (
+    SELECT coalesce(s.minute, u.minute, m.minute) AS minute, coalesce(s.d, 0) AS d, coalesce(u.participants, 0) AS stored
+      FROM open_steps s
+      FULL JOIN (SELECT u.minute, u.participants FROM usage_minutes u, open_hull h
+                  WHERE u.minute >= h.lo AND u.minute < h.hi) u ON u.minute = s.minute
+      FULL JOIN (SELECT app.utc_day_start(d.day) AS minute FROM (${DAYS}) d, open_hull h
+                  WHERE app.utc_day_start(d.day) >= h.lo AND app.utc_day_start(d.day) < h.hi) m
+        ON m.minute = coalesce(s.minute, u.minute)),
+  open_at AS (SELECT minute, stored, sum(d) OVER (ORDER BY minute) AS open FROM open_points),
+  open_peak AS (
+    SELECT (minute AT TIME ZONE 'UTC')::date AS day, max(stored + open) AS peak FROM open_at WHERE open > 0 GROUP BY 1)`;
 
 const DAYS = `SELECT $1::date + i AS day FROM generate_series(0, $2::date - $1::date - 1) AS i`;
 
@@ -44,8 +119,7 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
   const { rows } = await sql.query<DayRow>(
     `WITH ${OPEN_KEYS('')},
      live_call_day AS (
-       SELECT call_id, day, sum(ms_after - ms_before) AS dms, sum((ms_after > 0)::int - (ms_before > 0)::int) AS dp
-         FROM kd GROUP BY call_id, day),
+       SELECT call_id, day, sum(dms) AS dms, sum(dp) AS dp FROM kd GROUP BY call_id, day),
      live_day AS (
        SELECT l.day, sum(l.dms) AS ms, sum(l.dp) AS p,
               sum(((coalesce(u.participant_ms, 0) + l.dms) > 0)::int - (coalesce(u.participant_ms, 0) > 0)::int) AS c
@@ -54,12 +128,7 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
      roll AS (
        SELECT day, sum(participant_ms) AS ms, sum(participations) AS p, sum(calls) AS c
          FROM usage_days WHERE day >= $1::date AND day < $2::date GROUP BY day),
-     -- Open sessions only add (+1) at the marks they cover; elsewhere the stored counts stand.
-     open_marks AS (
-       SELECT m.minute, m.delta + coalesce(u.participants, 0) AS n
-         FROM ks, app.usage_key_marks(ks.keys) m LEFT JOIN usage_minutes u ON u.minute = m.minute
-        WHERE m.minute >= app.utc_day_start($1::date) AND m.minute < app.utc_day_start($2::date)),
-     open_peak AS (SELECT (minute AT TIME ZONE 'UTC')::date AS day, max(n) AS peak FROM open_marks GROUP BY 1)
+     ${OPEN_PEAK()}
      SELECT d.day::text AS day,
             (coalesce(roll.ms, 0) + coalesce(live_day.ms, 0))::bigint AS participant_ms,
             (coalesce(roll.p, 0) + coalesce(live_day.p, 0))::int AS participations,
@@ -81,7 +150,7 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
 export async function dailyForCall(sql: Sql, from: string, to: string, now: Date, callId: string): Promise<DayRow[]> {
   const { rows } = await sql.query<DayRow>(
     `WITH ${OPEN_KEYS(' AND call_id = $4')},
-     live AS (SELECT day, sum(ms_after - ms_before) AS dms, sum((ms_after > 0)::int - (ms_before > 0)::int) AS dp
+     live AS (SELECT day, sum(dms) AS dms, sum(dp) AS dp
                 FROM kd GROUP BY day),
      roll AS (SELECT day, participant_ms AS ms, participations AS p FROM usage_call_days
                WHERE call_id = $4 AND day >= $1::date AND day < $2::date)
@@ -99,7 +168,7 @@ export async function dailyForCall(sql: Sql, from: string, to: string, now: Date
 export async function dailyForUser(sql: Sql, from: string, to: string, now: Date, userId: string): Promise<DayRow[]> {
   const { rows } = await sql.query<DayRow>(
     `WITH ${OPEN_KEYS(' AND user_id = $4')},
-     live AS (SELECT day, sum(ms_after - ms_before) AS dms, sum((ms_after > 0)::int - (ms_before > 0)::int) AS dc
+     live AS (SELECT day, sum(dms) AS dms, sum(dp) AS dc
                 FROM kd GROUP BY day),
      roll AS (SELECT day, participant_ms AS ms, calls AS c FROM usage_user_days
                WHERE user_id = $4 AND day >= $1::date AND day < $2::date)
@@ -129,7 +198,7 @@ export async function topRooms(sql: Sql, from: string, to: string, now: Date, li
      per_day AS (
        SELECT call_id, day, participant_ms AS ms FROM usage_call_days WHERE day >= $1::date AND day < $2::date
        UNION ALL
-       SELECT call_id, day, ms_after - ms_before FROM kd),
+       SELECT call_id, day, dms FROM kd),
      tot AS (
        SELECT call_id, sum(ms)::bigint AS ms, count(DISTINCT day)::int AS days FROM per_day
         GROUP BY call_id HAVING sum(ms) > 0 ORDER BY 2 DESC, call_id LIMIT $4)
@@ -156,7 +225,7 @@ export async function topUsers(sql: Sql, from: string, to: string, now: Date, li
      per_day AS (
        SELECT user_id, participant_ms AS ms, calls AS c FROM usage_user_days WHERE day >= $1::date AND day < $2::date
        UNION ALL
-       SELECT user_id, ms_after - ms_before, (ms_after > 0)::int - (ms_before > 0)::int FROM kd),
+       SELECT user_id, dms, dp FROM kd),
      tot AS (
        SELECT user_id, sum(ms)::bigint AS ms, sum(c)::int AS c FROM per_day
         GROUP BY user_id HAVING sum(ms) > 0 ORDER BY 2 DESC, user_id LIMIT $4)
