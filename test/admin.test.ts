@@ -226,6 +226,36 @@ describe('operator API', () => {
     const rooms = res.json().rooms;
     assert.deepEqual(rooms.map((r: { room_name: string }) => r.room_name), ['adm-standup']);
     assert.deepEqual(rooms[0].participants.map((p: { display_name: string }) => p.display_name), ['Alice']);
+    assert.equal(rooms[0].participants_total, 1);
+  });
+
+  it('lists the first 50 participants of a big live room, and counts them all', async () => {
+    const webinar = await t.ctx.db.privileged(async (sql) => {
+      const c = await sql.query(
+        `INSERT INTO calls (room_name, name, created_by, status, call_type, max_participants, started_at)
+         VALUES ('adm-webinar', 'Webinar', $1, 'active', 'group', 100, now()) RETURNING call_id`,
+        [id('bob')],
+      );
+      await sql.query(
+        `INSERT INTO call_participants (call_id, identity, participant_sid, display_name, status, joined_at)
+         SELECT $1, 'guest-' || i, 'PG_' || i, 'Guest ' || i, 'connected', now() - make_interval(secs => 60 - i)
+           FROM generate_series(1, 60) i`,
+        [c.rows[0].call_id],
+      );
+      return c.rows[0].call_id as string;
+    });
+    try {
+      const room = (await get('opal', '/admin/rooms/live')).json().rooms.find((r: { call_id: string }) => r.call_id === webinar);
+      assert.equal(room.participants_total, 60);
+      // Earliest joins first: guests 1..50.
+      assert.deepEqual(room.participants.map((p: { display_name: string }) => p.display_name),
+        Array.from({ length: 50 }, (_, i) => `Guest ${i + 1}`));
+    } finally {
+      await t.ctx.db.privileged(async (sql) => {
+        await sql.query(`DELETE FROM call_participants WHERE call_id = $1`, [webinar]);
+        await sql.query(`DELETE FROM calls WHERE call_id = $1`, [webinar]);
+      });
+    }
   });
 
   it('reports usage now, top rooms and users, and the worst quality', async () => {

@@ -789,6 +789,7 @@ export interface paths {
                                 max_participants: number;
                                 name: string;
                                 participant_count: number;
+                                /** @description The first 50 connected sessions by join time; participants_total counts them all */
                                 participants: {
                                     audio_enabled: boolean;
                                     avg_quality_score: number | null;
@@ -805,6 +806,8 @@ export interface paths {
                                     user_id: string | null;
                                     video_enabled: boolean;
                                 }[];
+                                /** @description Sessions connected to the room now (participants lists the first 50 of them) */
+                                participants_total: number;
                                 room_name: string;
                                 started_at: string | null;
                                 status: string;

@@ -163,16 +163,35 @@ export interface LiveSessionRow {
   avg_quality_score: number | null;
 }
 
-export async function liveSessions(sql: Sql, callIds: string[]): Promise<LiveSessionRow[]> {
+/**
+ * The first `perRoom` connected sessions of each room (earliest joins first), along
+ * call_participants_connected_join_idx: a webinar room with thousands of guests costs
+ * `perRoom` rows, not thousands. liveCounts gives each room's total.
+ */
+export async function liveSessions(sql: Sql, callIds: string[], perRoom: number): Promise<LiveSessionRow[]> {
   if (callIds.length === 0) return [];
   const { rows } = await sql.query<LiveSessionRow>(
-    `SELECT call_id, participant_id, user_id, identity, display_name, role, joined_at, audio_enabled, video_enabled,
-            screen_sharing, avg_quality_score
-       FROM call_participants WHERE call_id = ANY ($1::uuid[]) AND status = 'connected'
-      ORDER BY call_id, joined_at, participant_id`,
-    [callIds],
+    `SELECT s.call_id, s.participant_id, s.user_id, s.identity, s.display_name, s.role, s.joined_at, s.audio_enabled,
+            s.video_enabled, s.screen_sharing, s.avg_quality_score
+       FROM unnest($1::uuid[]) AS c(call_id)
+      CROSS JOIN LATERAL (
+        SELECT * FROM call_participants p WHERE p.call_id = c.call_id AND p.status = 'connected'
+         ORDER BY p.joined_at, p.participant_id LIMIT $2) s
+      ORDER BY s.call_id, s.joined_at, s.participant_id`,
+    [callIds, perRoom],
   );
   return rows;
+}
+
+/** Connected sessions per room (an index-only count; rooms with none are absent). */
+export async function liveCounts(sql: Sql, callIds: string[]): Promise<Map<string, number>> {
+  if (callIds.length === 0) return new Map();
+  const { rows } = await sql.query<{ call_id: string; n: number }>(
+    `SELECT call_id, count(*)::int AS n FROM call_participants
+      WHERE call_id = ANY ($1::uuid[]) AND status = 'connected' GROUP BY call_id`,
+    [callIds],
+  );
+  return new Map(rows.map((r) => [r.call_id, r.n]));
 }
 
 export interface WebhookHealthRow {

@@ -129,6 +129,7 @@ export const LiveRooms = Type.Object({
       created_by: Uuid,
       participant_count: Type.Integer(),
       max_participants: Type.Integer(),
+      participants_total: Type.Integer({ description: 'Sessions connected to the room now (participants lists the first 50 of them)' }),
       participants: Type.Array(
         Type.Object({
           participant_id: Uuid,
@@ -142,6 +143,7 @@ export const LiveRooms = Type.Object({
           screen_sharing: Type.Boolean(),
           avg_quality_score: Num,
         }),
+        { description: 'The first 50 connected sessions by join time; participants_total counts them all' },
       ),
     }),
   ),

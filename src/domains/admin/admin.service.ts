@@ -36,6 +36,12 @@ export interface RangeQuery {
 
 const DAY_MS = 86_400_000;
 export const MAX_RANGE_DAYS = 1096;
+/**
+ * Live rooms list at most this many participants each (the earliest joins): a webinar
+ * room with thousands of guests would otherwise make the page megabytes and seconds
+ * long. participants_total says how many are connected; the call's detail lists all.
+ */
+export const LIVE_PARTICIPANTS = 50;
 
 /** A range of whole UTC days: `from` and `to` inclusive (default: the last 30 days). */
 export function dayRange(q: RangeQuery, now: Date): { from: string; to: string; days: number } {
@@ -156,15 +162,17 @@ export class AdminService {
   }
 
   async liveRooms(operatorId: string, limit: number) {
-    const { rooms, sessions } = await this.db.asOperator(operatorId, async (sql) => {
+    const { rooms, sessions, counts } = await this.db.asOperator(operatorId, async (sql) => {
       const rooms = await repo.liveRooms(sql, limit);
-      return { rooms, sessions: await repo.liveSessions(sql, rooms.map((r) => r.call_id)) };
+      const ids = rooms.map((r) => r.call_id);
+      return { rooms, sessions: await repo.liveSessions(sql, ids, LIVE_PARTICIPANTS), counts: await repo.liveCounts(sql, ids) };
     });
     return {
       rooms: rooms.map((r) => ({
         ...r,
         started_at: iso(r.started_at),
         created_at: r.created_at.toISOString(),
+        participants_total: counts.get(r.call_id) ?? 0,
         participants: sessions
           .filter((s) => s.call_id === r.call_id)
           .map(({ call_id: _, ...s }) => ({ ...s, joined_at: iso(s.joined_at) })),

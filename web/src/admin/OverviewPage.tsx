@@ -98,7 +98,10 @@ export function OverviewPage() {
                     <span>
                       {r.participant_count}/{r.max_participants} connected
                     </span>
-                    <span>{r.participants.map((p) => p.display_name ?? p.identity).join(', ')}</span>
+                    <span>
+                      {r.participants.map((p) => p.display_name ?? p.identity).join(', ')}
+                      {r.participants_total > r.participants.length && ` and ${r.participants_total - r.participants.length} more`}
+                    </span>
                     <span>since {when(r.started_at ?? r.created_at)}</span>
                   </span>
                 </Link>
