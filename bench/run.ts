@@ -14,13 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import * as callsRepo from '../src/domains/calls/calls.repo.ts';
-import type { Sql } from '../src/db/database.ts';
 import { eventJson, sign } from '../test/helpers/webhooks.ts';
 import { benchDatabaseUrl, userId } from './dataset.ts';
 import { cannon, pgbench, startService, tokenFor, type Measured, type Service } from './lib.ts';
 import { evaluateTargets, markdown } from './report.ts';
 import { adminScenarios } from './admin.ts';
+import { deepCursor, listCallsSql, pgbenchScript } from './list-sql.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -60,47 +59,6 @@ async function existingScales(): Promise<string[]> {
     }
   }
   return out;
-}
-
-/** The calls repository's own list SQL, captured with a recording Sql, with its parameters inlined for pgbench. */
-async function listCallsSql(after: { created: string; id: string } | null): Promise<string> {
-  let text = '';
-  let params: unknown[] = [];
-  const recorder = { query: async (t: string, p: unknown[]) => ((text = t), (params = p), { rows: [] }) } as unknown as Sql;
-  await callsRepo.list(recorder, { userId: 'UID', status: null, callType: null, from: null, to: null, after, limit: 21 });
-  const lit = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
-  const uid = `('00000000-0000-4000-8000-' || lpad(:i::text, 12, '0'))::uuid`;
-  for (let n = params.length; n >= 1; n--) text = text.replaceAll(`$${n}`, n === 1 ? uid : lit(params[n - 1]));
-  return text;
-}
-
-function pgbenchScript(sql: string, fixedUser: number | null): string {
-  return [
-    fixedUser === null ? `\\set i random(1, ${LIST_USERS})` : `\\set i ${fixedUser}`,
-    // The settings Database.asUser() makes before the query. The service sends BEGIN and
-    // them as one simple-protocol message; pgbench's prepared mode cannot combine
-    // statements, so here they are two round trips (the baseline pays one more).
-    'BEGIN;',
-    `SELECT set_config('role', 'auralink_app', true), set_config('app.user_id', '00000000-0000-4000-8000-' || lpad(:i::text, 12, '0'), true), set_config('statement_timeout', '15000', true);`,
-    `${sql.replace(/\s+/g, ' ').trim()};`,
-    'COMMIT;',
-    '',
-  ].join('\n');
-}
-
-/** The cursor of the row halfway down one user's history (read as the owner from the history index the service lists from). */
-async function deepCursor(url: string, rank: number) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  const total = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM call_members WHERE user_id = $1`, [userId(rank)])).rows[0]!.n;
-  const offset = Math.floor(total / 2);
-  const { rows } = await c.query<{ created: string; id: string }>(
-    `SELECT call_created_at::text AS created, call_id AS id FROM call_members WHERE user_id = $1
-      ORDER BY call_created_at DESC, call_id DESC OFFSET $2 LIMIT 1`,
-    [userId(rank), offset],
-  );
-  await c.end();
-  return rows[0] ? { ...rows[0], offset, total } : null;
 }
 
 const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
@@ -194,7 +152,7 @@ async function listScenarios(scale: string, out: Measured[], log: (m: string) =>
     out.push(await cannon(svc, { name: 'list calls (first page)', scale, connections: CONNECTIONS, duration: DURATION, next: first, note: LIST_USERS === 10000 ? 'any of the 10k users' : `${LIST_USERS} busiest users` }));
     log(`[${scale}] pgbench list calls, first page`);
     const sqlFirst = await listCallsSql(null);
-    out.push(await pgbench({ url: dbUrl(scale), script: pgbenchScript(sqlFirst, null), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (first page)', scale }));
+    out.push(await pgbench({ url: dbUrl(scale), script: pgbenchScript(sqlFirst, null, LIST_USERS), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (first page)', scale }));
 
     const deep = await deepCursor(url, DEEP_RANK);
     if (deep) {
@@ -203,7 +161,7 @@ async function listScenarios(scale: string, out: Measured[], log: (m: string) =>
       log(`[${scale}] list calls, deep cursor (offset ${deep.offset})`);
       out.push(await cannon(svc, { name: 'list calls (deep cursor)', scale, connections: CONNECTIONS, duration: DURATION,
         next: () => ({ path: `/api/v1/calls?limit=20&cursor=${cursor}`, headers: { authorization: `Bearer ${t1}` } }), note: `user of rank ${DEEP_RANK}, ${deep.offset} of ${deep.total} rows deep` }));
-      out.push(await pgbench({ url: dbUrl(scale), script: pgbenchScript(await listCallsSql({ created: deep.created, id: deep.id }), DEEP_RANK), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (deep cursor)', scale }));
+      out.push(await pgbench({ url: dbUrl(scale), script: pgbenchScript(await listCallsSql({ created: deep.created, id: deep.id }), DEEP_RANK, LIST_USERS), clients: POOL, seconds: DURATION, name: 'pgbench: list calls (deep cursor)', scale }));
     }
   } finally {
     await svc.stop();
