@@ -80,8 +80,10 @@ export function OverviewPage() {
         <h2 id="usage-heading">Usage, last 30 days</h2>
         <Chart title="Participant-minutes per UTC day" xs={chart.xs} series={chart.series} unit="" testId="usage-chart" metric="participant_minutes" bars days />
         <p className="muted">
-          {+data.usage.totals.participant_minutes.toFixed(1)} participant-minutes, {data.usage.totals.call_days} call-days
-          {data.usage.totals.peak_concurrent !== null && <>, at most {data.usage.totals.peak_concurrent} people at once (at minute marks)</>}.
+          {+data.usage.totals.participant_minutes.toFixed(1)} participant-minutes over {data.usage.totals.call_days}{' '}
+          {data.usage.totals.call_days === 1 ? 'call-day' : 'call-days'}
+          {/* Peak concurrency is sampled at whole minutes: a call shorter than a minute can show 0. */}
+          {!!data.usage.totals.peak_concurrent && <>; at most {data.usage.totals.peak_concurrent} people at once</>}.
         </p>
       </section>
 
