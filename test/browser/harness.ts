@@ -4,6 +4,7 @@
 // (127.0.0.1:18090, a second URL in its config), so the service listens on that port and
 // the browsers open the web app there too: one origin for the page, the API and webhooks.
 // Only one test file may use that port at a time.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -84,6 +85,8 @@ export interface BrowserRun {
   shoot(p: Participant, name: string): Promise<string[]>;
   /** Signs in on the start page (as an operator when asked; a screenshot of the filled form when `shot` names one). */
   signIn(p: Participant, name: string, opts?: { operator?: boolean; shot?: string }): Promise<void>;
+  /** Creates a room from the signed-in rooms page, inviting `invitees`; resolves with its call id once its page shows. */
+  createRoom(p: Participant, name: string, invitees: string): Promise<string>;
   participants: Map<string, Participant>;
   close(): Promise<void>;
 }
@@ -153,6 +156,16 @@ export async function startBrowserRun(env: Record<string, string> = {}): Promise
       if (shot) await run.shoot(p, shot);
       await p.page.getByTestId('sign-in-submit').click();
       await p.page.getByTestId('rooms-page').waitFor();
+    },
+    async createRoom(p, name, invitees) {
+      await p.page.getByTestId('room-name').fill(name);
+      await p.page.getByTestId('room-invitees').fill(invitees);
+      await p.page.getByTestId('create-room-submit').click();
+      const roomPage = p.page.getByTestId('room-page');
+      await roomPage.waitFor();
+      const callId = (await roomPage.getAttribute('data-call-id')) ?? '';
+      assert.match(callId, /^[0-9a-f-]{36}$/);
+      return callId;
     },
     async close() {
       for (const [label, p] of participants) {
