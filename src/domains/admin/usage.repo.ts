@@ -5,6 +5,7 @@
 // closed spans plus [first open join, now)), but set-based for all people at once.
 // Days are UTC dates; a range is [from, to) with `to` exclusive.
 import type { Sql } from '../../db/database.ts';
+import type { SampleStats } from '../quality/quality.repo.ts';
 
 // Open sessions grouped by person (a key): m_before is the person's closed spans,
 // m_after adds [first open join, now). Set-based, one pass for every key: the
@@ -264,15 +265,14 @@ const AGGREGATES = `sum(q.samples)::bigint AS samples,
        max(q.latency_max)::float8 AS max_latency_ms,
        round(sum(q.jitter_sum) / nullif(sum(q.jitter_n), 0), 1)::float8 AS avg_jitter_ms`;
 
-export interface QualityStats {
+/** The quality domain's sample statistics as the per-day rollups can give them. */
+export interface QualityStats
+  extends Pick<
+    SampleStats,
+    'min_quality_score' | 'avg_packet_loss_percent' | 'max_packet_loss_percent' | 'avg_latency_ms' | 'max_latency_ms' | 'avg_jitter_ms'
+  > {
   samples: number;
   avg_quality_score: number | null;
-  min_quality_score: number | null;
-  avg_packet_loss_percent: number | null;
-  max_packet_loss_percent: number | null;
-  avg_latency_ms: number | null;
-  max_latency_ms: number | null;
-  avg_jitter_ms: number | null;
 }
 
 export interface WorstCallRow extends QualityStats {
