@@ -149,6 +149,73 @@ for (const engine of await enginesUnderTest()) {
       const after = await admin.usage(id('opal'), { from: D2, to: D2 });
       assert.equal(after.days[0]!.participant_minutes, 200);
       assert.equal((await repairRollups(t.ctx.db, range)).usageRows, 0, 'idempotent');
+
+      // An open session loaded with triggers off: the people connected now are repaired too.
+      await t.ctx.db.privileged(async (sql) => {
+        await sql.query(`SET LOCAL session_replication_role = replica`);
+        await sql.query(
+          `INSERT INTO call_participants (call_id, user_id, identity, participant_sid, status, joined_at)
+           VALUES ($1, NULL, 'guest-bulk', 'PA_bulk_open', 'connected', '${D2}T11:30:00Z')`,
+          [calls['use-r2']],
+        );
+      });
+      assert.deepEqual((await admin.usage(id('opal'), { from: D2, to: D2 })).now, { participants: 0, calls: 0 });
+      assert.equal((await repairRollups(t.ctx.db, range)).usageRows, 1);
+      const open = await admin.usage(id('opal'), { from: D2, to: D2 });
+      assert.deepEqual(open.now, { participants: 1, calls: 1 });
+      assert.equal(open.days[0]!.participant_minutes, 200 + 30);
+      await send('participant_left', 'use-r2', `${D2}T12:00:00`, { sid: 'PA_bulk_open', identity: 'guest-bulk', joined: `${D2}T11:30:00` });
+    });
+
+    // People connected now whose time the query adds with more than arithmetic: a
+    // reconnect that overlaps the open session, a person back after leaving the same
+    // day, a person open since the day before. What the query adds at T must be what
+    // closing every session at T writes into the rollups.
+    it('open sessions after a reconnect add what closing them at that instant writes', async () => {
+      const D3 = '2024-06-01';
+      const D4 = '2024-06-02';
+      const T = new Date(`${D4}T02:00:00Z`);
+      const atT = new AdminService(t.ctx.db, { livekitConfigured: false, clock: () => T });
+      await t.ctx.db.privileged(async (sql) => {
+        for (const room of ['use-r3', 'use-r4']) await sql.query(`INSERT INTO calls (room_name, name, created_by) VALUES ($1, $1, $2)`, [room, id('alice')]);
+      });
+      const alice = id('alice');
+      const bob = id('bob');
+      // alice: D3 23:00 -> D4 00:40, reconnected at 00:30 and still connected.
+      await send('participant_joined', 'use-r3', `${D3}T23:00:00`, { sid: 'PA_r1', identity: alice, joined: `${D3}T23:00:00` });
+      await send('participant_joined', 'use-r3', `${D4}T00:30:00`, { sid: 'PA_r2', identity: alice, joined: `${D4}T00:30:00` });
+      await send('participant_left', 'use-r3', `${D4}T00:40:00`, { sid: 'PA_r1', identity: alice, joined: `${D3}T23:00:00`, reason: 2 });
+      // bob, in another room: connected since D3 22:00.
+      await send('participant_joined', 'use-r4', `${D3}T22:00:00`, { sid: 'PA_r3', identity: bob, joined: `${D3}T22:00:00` });
+      // A guest: 01:00 -> 01:10, back at 01:30 and still connected.
+      await send('participant_joined', 'use-r3', `${D4}T01:00:00`, { sid: 'PA_r4', identity: 'guest-dan', joined: `${D4}T01:00:00` });
+      await send('participant_left', 'use-r3', `${D4}T01:10:00`, { sid: 'PA_r4', identity: 'guest-dan', joined: `${D4}T01:00:00` });
+      await send('participant_joined', 'use-r3', `${D4}T01:30:00`, { sid: 'PA_r5', identity: 'guest-dan', joined: `${D4}T01:30:00` });
+
+      const range = { from: D3, to: D4 };
+      const open = await atT.usage(id('opal'), range);
+      assert.deepEqual(open.days, [
+        // alice 60 + bob 120; both connected 23:00-23:59.
+        { day: D3, participant_minutes: 180, calls: 2, participations: 2, peak_concurrent: 2 },
+        // alice 120 (00:30-00:40 once), bob 120, dan 10 + 30; all three at 01:00-01:09 and from 01:30.
+        { day: D4, participant_minutes: 280, calls: 2, participations: 3, peak_concurrent: 3 },
+      ]);
+      assert.deepEqual(open.now, { participants: 3, calls: 2 });
+      const openRooms = await atT.usageRooms(id('opal'), range);
+      const openUsers = await atT.usageUsers(id('opal'), range);
+      const openR3 = await atT.usage(id('opal'), { ...range, room: 'use-r3' });
+      const openAlice = await atT.usage(id('opal'), { ...range, user_id: alice });
+
+      await send('participant_left', 'use-r3', `${D4}T02:00:00`, { sid: 'PA_r2', identity: alice, joined: `${D4}T00:30:00` });
+      await send('participant_left', 'use-r4', `${D4}T02:00:00`, { sid: 'PA_r3', identity: bob, joined: `${D3}T22:00:00` });
+      await send('participant_left', 'use-r3', `${D4}T02:00:00`, { sid: 'PA_r5', identity: 'guest-dan', joined: `${D4}T01:30:00` });
+      const closed = await atT.usage(id('opal'), range);
+      assert.deepEqual(closed.now, { participants: 0, calls: 0 });
+      assert.deepEqual(closed.days, open.days);
+      assert.deepEqual(await atT.usageRooms(id('opal'), range), openRooms);
+      assert.deepEqual(await atT.usageUsers(id('opal'), range), openUsers);
+      assert.deepEqual(await atT.usage(id('opal'), { ...range, room: 'use-r3' }), openR3);
+      assert.deepEqual(await atT.usage(id('opal'), { ...range, user_id: alice }), openAlice);
     });
   });
 }

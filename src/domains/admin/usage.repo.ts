@@ -1,89 +1,79 @@
 // SQL of usage and quality for operators, read from the rollups of migrations 008 and
 // 009 (a few rows per day, never the session or sample history). Sessions still open
-// are added here, up to `now`: the time they would add if they closed now, computed as
-// the triggers' app.usage_key_days / app.usage_key_marks would (over their person's
-// closed spans plus [first open join, now)), but set-based for all people at once.
+// are added here, up to `now`, from the people connected now (usage_open_keys, kept by
+// the same triggers, migration 017): the time they would add if they closed now, as
+// the triggers' app.usage_key_days / app.usage_key_marks would write it.
 // Days are UTC dates; a range is [from, to) with `to` exclusive.
 import type { Sql } from '../../db/database.ts';
 import type { SampleStats } from '../quality/quality.repo.ts';
 
-// Open sessions grouped by person (a key): m_before is the person's closed spans,
-// m_after adds [first open join, now). Set-based, one pass for every key: the
-// per-key functions of the triggers (app.usage_key_days / usage_key_marks) cost a
-// call and a hash table per key, seconds with 20,000 people connected. Only the days
-// that can differ are computed: those of the one range of m_after that holds the open
-// span (every other range is in m_before too, so its time cancels), clipped to the
-// queried days; a day's pieces are cut at UTC midnight exactly as in usage_days_of,
-// so the numbers are the same. `filter` narrows the open sessions (a call, a user).
-const OPEN_KEYS = (filter: string) => `
-  open_keys AS (
-    SELECT call_id, identity, user_id, least(min(joined_at), $3::timestamptz) AS since
-      FROM call_participants
-     WHERE status = 'connected' AND joined_at IS NOT NULL AND left_at IS NULL${filter}
-     GROUP BY call_id, identity, user_id),
-  ks AS (
-    SELECT o.call_id, o.identity, o.user_id, c.m AS m_before,
-           c.m + tstzmultirange(tstzrange(o.since, $3::timestamptz)) AS m_after, o.since
-      FROM open_keys o
+// The open sessions' time up to `now`, from usage_open_keys (migration 017): per call,
+// user and day of the range, the time (dms) and the people-with-time (dp) they add
+// to the rollups. People are grouped by call, user and the UTC day their open time
+// began: n people since t_i add n * (end - midnight) - sum(t_i - midnight) on that day
+// and n whole days (or n * (now - midnight) today) after it, so 20,000 guests of a
+// webinar room are one row. The few people with closed time after `since` (a reconnect's overlap) or on
+// the same days take that time and those days back out. `filter` narrows the people
+// (a call, a user) with a condition on usage_open_keys k.
+const OPEN_KD = (filter: string) => `
+  open_last AS (SELECT (($3::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS day),
+  -- In epoch seconds (a UTC day is 86,400 of them): one conversion per person.
+  open_groups AS (
+    SELECT call_id, user_id, date '1970-01-01' + dn::int AS sday, n, since_s FROM (
+      SELECT k.call_id, k.user_id, floor(x.e / 86400) AS dn, count(*) AS n, sum(x.e - 86400 * floor(x.e / 86400)) AS since_s
+        FROM usage_open_keys k CROSS JOIN LATERAL (SELECT date_part('epoch', k.since) AS e) x
+       WHERE k.since < $3::timestamptz${filter}
+       GROUP BY 1, 2, 3) g),
+  open_gd AS (
+    SELECT g.call_id, g.user_id, d.day,
+           round(1000 * (g.n * date_part('epoch', least($3::timestamptz, app.utc_day_start(d.day + 1)) - app.utc_day_start(d.day))
+                         - CASE WHEN d.day = g.sday THEN g.since_s ELSE 0 END)) AS ms,
+           g.n AS p
+      FROM open_groups g, open_last l
+     CROSS JOIN LATERAL (SELECT g.sday + i AS day
+                           FROM generate_series(greatest($1::date - g.sday, 0), least(l.day, $2::date - 1) - g.sday) AS i) d),
+  open_adj AS (
+    SELECT k.call_id, k.user_id, x.day, -x.ms AS ms, -x.p AS p
+      FROM usage_open_keys k, open_last l
      CROSS JOIN LATERAL (
-       SELECT coalesce(range_agg(app.usage_span(p.joined_at, p.left_at)), '{}'::tstzmultirange) AS m
-         FROM call_participants p
-        WHERE p.call_id = o.call_id AND p.identity = o.identity AND p.user_id IS NOT DISTINCT FROM o.user_id
-          AND p.left_at IS NOT NULL AND app.usage_span(p.joined_at, p.left_at) IS NOT NULL) c
-     WHERE o.since < $3::timestamptz),
-  -- People of a call (and user) with the same spans add the same time: computed once,
-  -- counted n times (guests of a big room who joined together are one group).
-  kg AS (
-    SELECT row_number() OVER () AS g, call_id, user_id, m_before, m_after, since, n
-      FROM (SELECT call_id, user_id, m_before, m_after, since, count(*) AS n FROM ks
-             GROUP BY call_id, user_id, m_before, m_after, since) t),
-  kw AS (
-    SELECT kg.*, app.utc_day_start(w.lo) AS wlo, app.utc_day_start(w.hi) AS whi
-      FROM kg CROSS JOIN LATERAL (
-        SELECT greatest((lower(r) AT TIME ZONE 'UTC')::date, $1::date) AS lo,
-               least(((upper(r) - interval '1 microsecond') AT TIME ZONE 'UTC')::date + 1, $2::date) AS hi
-          FROM unnest(kg.m_after) r WHERE r @> tstzrange(kg.since, $3::timestamptz)) w
-     WHERE w.lo < w.hi),
-  pieces AS (
-    SELECT g, call_id, user_id, n, true AS after, r.span FROM kw, unnest(m_after * tstzmultirange(tstzrange(wlo, whi))) r(span)
-    UNION ALL
-    SELECT g, call_id, user_id, n, false, r.span FROM kw, unnest(m_before * tstzmultirange(tstzrange(wlo, whi))) r(span)),
-  piece_days AS (
-    SELECT p.g, p.call_id, p.user_id, p.n, p.after, d.day,
-           round(extract(epoch FROM upper(x.piece) - lower(x.piece)) * 1000) AS ms
-      FROM pieces p
-     CROSS JOIN LATERAL generate_series(0, ((upper(p.span) - interval '1 microsecond') AT TIME ZONE 'UTC')::date
-                                          - (lower(p.span) AT TIME ZONE 'UTC')::date) AS i(n)
-     CROSS JOIN LATERAL (SELECT (lower(p.span) AT TIME ZONE 'UTC')::date + i.n AS day) AS d
-     CROSS JOIN LATERAL (SELECT p.span * tstzrange(app.utc_day_start(d.day), app.utc_day_start(d.day + 1)) AS piece) AS x
-     WHERE NOT isempty(x.piece)),
-  -- Per group and day that differs: the time (dms) and people-with-time (dp) it adds.
+       SELECT z.day, sum(z.ms) AS ms, sum(z.p) AS p FROM (
+         SELECT c.day, c.ms, 0 AS p FROM app.usage_days_of(k.covered * tstzmultirange(tstzrange(NULL, $3::timestamptz))) c
+         UNION ALL
+         SELECT cd, 0, 1 FROM unnest(k.closed_days) AS cd) z
+        WHERE z.day >= $1::date AND z.day < $2::date AND z.day <= l.day
+        GROUP BY z.day) x
+     WHERE (k.covered <> '{}'::tstzmultirange OR k.closed_days <> '{}'::date[]) AND k.since < $3::timestamptz${filter}),
   kd AS (
-    SELECT call_id, user_id, day, n * (ms_after - ms_before) AS dms, n * ((ms_after > 0)::int - (ms_before > 0)::int) AS dp
-      FROM (SELECT g, call_id, user_id, n, day, coalesce(sum(ms) FILTER (WHERE NOT after), 0)::bigint AS ms_before,
-                   coalesce(sum(ms) FILTER (WHERE after), 0)::bigint AS ms_after
-              FROM piece_days GROUP BY g, call_id, user_id, n, day) t
-     WHERE ms_before <> ms_after)`;
+    SELECT call_id, user_id, day, sum(ms)::bigint AS dms, sum(p)::int AS dp
+      FROM (SELECT * FROM open_gd UNION ALL SELECT * FROM open_adj) t
+     GROUP BY call_id, user_id, day)`;
 
-// Peak concurrency with the open sessions, per day of the range: the open part
-// (m_after - m_before) covers whole runs of minute marks, so the count it adds is a
-// step function; its steps (+1 at a run's first mark, -1 after its last) summed in
-// mark order give it at every step, at each stored mark and at each midnight. A day's
-// peak is the max of stored + open over the marks with open > 0 (elsewhere the stored
-// peak stands), without listing every mark of every open session.
+// Peak concurrency with the open sessions, per day of the range. The count the open
+// sessions add at a minute mark is a step function: +n at the first mark of the n
+// people who began then, -1/+1 around the marks of a `covered` span (counted in the
+// stored marks already), up to now. Its steps summed in mark order, at each step, at
+// each stored mark and at each midnight, give it everywhere it can peak; a day's peak
+// is the max of stored + open over its marks with open > 0 (elsewhere the stored peak
+// stands), without listing every mark of every open session.
 const OPEN_PEAK = () => `
-  open_runs AS (
-    SELECT kg.n, CASE WHEN b.f = lower(r.span) THEN b.f ELSE b.f + interval '1 minute' END AS a,
-           CASE WHEN e.f = upper(r.span) THEN e.f ELSE e.f + interval '1 minute' END AS z
-      FROM kg, unnest((m_after - m_before) * tstzmultirange(tstzrange(app.utc_day_start($1::date), app.utc_day_start($2::date)))) r(span)
-     CROSS JOIN LATERAL (SELECT date_bin(interval '1 minute', lower(r.span), timestamptz '2000-01-01 00:00:00+00') AS f) b
-     CROSS JOIN LATERAL (SELECT date_bin(interval '1 minute', upper(r.span), timestamptz '2000-01-01 00:00:00+00') AS f) e),
+  open_end AS (SELECT least($3::timestamptz, app.utc_day_start($2::date)) AS t),
   open_steps AS (
     SELECT minute, sum(d) AS d FROM (
-      SELECT a AS minute, n AS d FROM open_runs WHERE a < z
-      UNION ALL SELECT z, -n FROM open_runs WHERE a < z) s
+      -- Grouped on the minute's number first: one timestamp per minute, not per person.
+      SELECT to_timestamp(60 * mk) AS minute, n AS d FROM (
+        SELECT ceil(date_part('epoch', greatest(k.since, app.utc_day_start($1::date))) / 60) AS mk, count(*) AS n
+          FROM usage_open_keys k GROUP BY 1) g
+      UNION ALL
+      SELECT app.usage_first_mark(lower(r)), -1 FROM usage_open_keys k, open_end e,
+             unnest(k.covered * tstzmultirange(tstzrange(app.utc_day_start($1::date), e.t))) r
+       WHERE k.covered <> '{}'::tstzmultirange
+      UNION ALL
+      SELECT app.usage_first_mark(upper(r)), 1 FROM usage_open_keys k, open_end e,
+             unnest(k.covered * tstzmultirange(tstzrange(app.utc_day_start($1::date), e.t))) r
+       WHERE k.covered <> '{}'::tstzmultirange) s, open_end e
+     WHERE s.minute < e.t
      GROUP BY minute),
-  open_hull AS (SELECT min(minute) AS lo, max(minute) AS hi FROM open_steps),
+  open_hull AS (SELECT min(minute) AS lo, (SELECT t FROM open_end) AS hi FROM open_steps),
   open_points AS (
     SELECT coalesce(s.minute, u.minute, m.minute) AS minute, coalesce(s.d, 0) AS d, coalesce(u.participants, 0) AS stored
       FROM open_steps s
@@ -118,13 +108,15 @@ export interface DayRow {
 /** The deployment per day: time, people-in-calls, calls, peak concurrency. */
 export async function daily(sql: Sql, from: string, to: string, now: Date): Promise<DayRow[]> {
   const { rows } = await sql.query<DayRow>(
-    `WITH ${OPEN_KEYS('')},
+    `WITH ${OPEN_KD('')},
      live_call_day AS (
        SELECT call_id, day, sum(dms) AS dms, sum(dp) AS dp FROM kd GROUP BY call_id, day),
      live_day AS (
        SELECT l.day, sum(l.dms) AS ms, sum(l.dp) AS p,
-              sum(((coalesce(u.participant_ms, 0) + l.dms) > 0)::int - (coalesce(u.participant_ms, 0) > 0)::int) AS c
-         FROM live_call_day l LEFT JOIN usage_call_days u ON u.call_id = l.call_id AND u.day = l.day
+              sum(((coalesce(l.participant_ms, 0) + l.dms) > 0)::int - (coalesce(l.participant_ms, 0) > 0)::int) AS c
+         -- A lookup per (call, day) with open time (a join here sorted the whole rollup).
+         FROM (SELECT l.*, (SELECT u.participant_ms FROM usage_call_days u WHERE u.call_id = l.call_id AND u.day = l.day) AS participant_ms
+                 FROM live_call_day l) l
         GROUP BY l.day),
      roll AS (
        SELECT day, sum(participant_ms) AS ms, sum(participations) AS p, sum(calls) AS c
@@ -150,7 +142,7 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
 /** One call (room) per day. */
 export async function dailyForCall(sql: Sql, from: string, to: string, now: Date, callId: string): Promise<DayRow[]> {
   const { rows } = await sql.query<DayRow>(
-    `WITH ${OPEN_KEYS(' AND call_id = $4')},
+    `WITH ${OPEN_KD(' AND k.call_id = $4')},
      live AS (SELECT day, sum(dms) AS dms, sum(dp) AS dp
                 FROM kd GROUP BY day),
      roll AS (SELECT day, participant_ms AS ms, participations AS p FROM usage_call_days
@@ -168,7 +160,7 @@ export async function dailyForCall(sql: Sql, from: string, to: string, now: Date
 /** One user per day (participations: the user's calls of the day). */
 export async function dailyForUser(sql: Sql, from: string, to: string, now: Date, userId: string): Promise<DayRow[]> {
   const { rows } = await sql.query<DayRow>(
-    `WITH ${OPEN_KEYS(' AND user_id = $4')},
+    `WITH ${OPEN_KD(' AND k.user_id = $4')},
      live AS (SELECT day, sum(dms) AS dms, sum(dp) AS dc
                 FROM kd GROUP BY day),
      roll AS (SELECT day, participant_ms AS ms, calls AS c FROM usage_user_days
@@ -195,7 +187,7 @@ export interface RoomUsageRow {
 /** Rooms with the most participant time in the range. */
 export async function topRooms(sql: Sql, from: string, to: string, now: Date, limit: number): Promise<RoomUsageRow[]> {
   const { rows } = await sql.query<RoomUsageRow>(
-    `WITH ${OPEN_KEYS('')},
+    `WITH ${OPEN_KD('')},
      per_day AS (
        SELECT call_id, day, participant_ms AS ms FROM usage_call_days WHERE day >= $1::date AND day < $2::date
        UNION ALL
@@ -222,7 +214,7 @@ export interface UserUsageRow {
 /** Users with the most participant time in the range. */
 export async function topUsers(sql: Sql, from: string, to: string, now: Date, limit: number): Promise<UserUsageRow[]> {
   const { rows } = await sql.query<UserUsageRow>(
-    `WITH ${OPEN_KEYS(' AND user_id IS NOT NULL')},
+    `WITH ${OPEN_KD(' AND k.user_id IS NOT NULL')},
      per_day AS (
        SELECT user_id, participant_ms AS ms, calls AS c FROM usage_user_days WHERE day >= $1::date AND day < $2::date
        UNION ALL
@@ -241,8 +233,7 @@ export async function topUsers(sql: Sql, from: string, to: string, now: Date, li
 /** People connected now and the calls they are in. */
 export async function now(sql: Sql): Promise<{ participants: number; calls: number }> {
   const { rows } = await sql.query<{ participants: number; calls: number }>(
-    `SELECT count(DISTINCT (call_id, identity))::int AS participants, count(DISTINCT call_id)::int AS calls
-       FROM call_participants WHERE status = 'connected' AND joined_at IS NOT NULL AND left_at IS NULL`,
+    `SELECT count(*)::int AS participants, count(DISTINCT call_id)::int AS calls FROM usage_open_keys`,
   );
   return rows[0]!;
 }

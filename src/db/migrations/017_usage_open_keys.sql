@@ -1,0 +1,197 @@
+-- The people connected now, one row per person (call, identity, user), kept by the
+-- same statement triggers that keep the usage rollups, in the writing transaction.
+-- Operator usage queries add the open sessions' time up to `now` from these rows with
+-- plain arithmetic (n people since t add n * (now - t)), instead of grouping the
+-- open sessions and looking up every person's closed spans on each request: with
+-- 20,000 people connected that lookup was most of a 30-day usage query's second.
+--
+-- What a person's open time adds on a day is |[since, now) on that day| minus the part
+-- the rollups already hold: `covered`, the person's closed time from `since` on (the
+-- session a reconnect replaced, which overlaps the new one). `closed_days` are the UTC
+-- days from since's day on with closed time: the rollups already count the person in
+-- that day's participations. Both are empty for almost everyone.
+CREATE TABLE usage_open_keys (
+  call_id     uuid NOT NULL,
+  identity    text NOT NULL,
+  user_id     uuid,
+  since       timestamptz NOT NULL, -- the earliest join among the person's open sessions
+  covered     tstzmultirange NOT NULL DEFAULT '{}',
+  closed_days date[] NOT NULL DEFAULT '{}',
+  CONSTRAINT usage_open_keys_person UNIQUE NULLS NOT DISTINCT (call_id, identity, user_id)
+);
+CREATE INDEX usage_open_keys_user_idx ON usage_open_keys (user_id) WHERE user_id IS NOT NULL;
+-- The few people whose rows need more than arithmetic.
+CREATE INDEX usage_open_keys_adjusted_idx ON usage_open_keys (call_id)
+  WHERE covered <> '{}'::tstzmultirange OR closed_days <> '{}'::date[];
+ALTER TABLE usage_open_keys ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON usage_open_keys TO auralink_operator;
+CREATE POLICY usage_open_keys_operator ON usage_open_keys FOR SELECT TO auralink_operator USING (true);
+
+CREATE TYPE app.usage_person AS (call_id uuid, identity text, user_id uuid);
+
+-- The first minute mark (hh:mm:00) at or after t: where an open span starts counting
+-- in peak concurrency. One expression, so that the planner inlines it.
+CREATE FUNCTION app.usage_first_mark(t timestamptz) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT date_bin(interval '1 minute', t - interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00') + interval '1 minute'
+$$;
+
+-- Locks people in one order (the order app.usage_apply locks them in), so a statement
+-- that changes the spans of some and the open sessions of others takes every lock it
+-- needs before the first write.
+CREATE FUNCTION app.usage_lock_people(p_people app.usage_person[]) RETURNS void
+LANGUAGE sql AS $$
+  SELECT pg_advisory_xact_lock_shared(727006);
+  SELECT pg_advisory_xact_lock(hashtextextended('usage:' || k.call_id::text || '/' || k.identity, 0))
+    FROM (SELECT DISTINCT call_id, identity FROM unnest(p_people) ORDER BY 1, 2) k;
+$$;
+
+-- What usage_open_keys should hold for some people, from their sessions in the table
+-- now (none for a person with no open session).
+CREATE FUNCTION app.usage_open_want(p_people app.usage_person[])
+RETURNS TABLE (call_id uuid, identity text, user_id uuid, since timestamptz, covered tstzmultirange, closed_days date[])
+LANGUAGE sql STABLE AS $$
+  SELECT k.call_id, k.identity, k.user_id, o.since,
+         c.m * tstzmultirange(tstzrange(o.since, NULL)),
+         coalesce(array(SELECT d.day FROM app.usage_days_of(c.m) d
+                         WHERE d.day >= (o.since AT TIME ZONE 'UTC')::date AND d.ms > 0 ORDER BY d.day), '{}')
+    FROM (SELECT DISTINCT p.call_id, p.identity, p.user_id FROM unnest(p_people) p) k
+   CROSS JOIN LATERAL (
+     SELECT min(p.joined_at) AS since FROM call_participants p
+      WHERE p.call_id = k.call_id AND p.identity = k.identity AND p.user_id IS NOT DISTINCT FROM k.user_id
+        AND p.status = 'connected' AND p.joined_at IS NOT NULL AND p.left_at IS NULL) o
+   CROSS JOIN LATERAL (
+     SELECT coalesce(range_agg(app.usage_span(p.joined_at, p.left_at)), '{}'::tstzmultirange) AS m
+       FROM call_participants p
+      WHERE p.call_id = k.call_id AND p.identity = k.identity AND p.user_id IS NOT DISTINCT FROM k.user_id
+        AND p.left_at IS NOT NULL AND app.usage_span(p.joined_at, p.left_at) IS NOT NULL) c
+   WHERE o.since IS NOT NULL
+$$;
+
+-- Brings the rows of some people up to date; returns how many it inserted, changed or
+-- deleted. The caller holds the people's locks (app.usage_lock_people).
+CREATE FUNCTION app.usage_open_sync(p_people app.usage_person[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
+DECLARE
+  n integer;
+BEGIN
+  IF coalesce(cardinality(p_people), 0) = 0 THEN RETURN 0; END IF;
+  WITH want AS (SELECT * FROM app.usage_open_want(p_people)),
+  del AS (
+    DELETE FROM usage_open_keys u USING (SELECT DISTINCT * FROM unnest(p_people)) k
+     WHERE u.call_id = k.call_id AND u.identity = k.identity AND u.user_id IS NOT DISTINCT FROM k.user_id
+       AND NOT EXISTS (SELECT 1 FROM want w WHERE w.call_id = u.call_id AND w.identity = u.identity
+                                            AND w.user_id IS NOT DISTINCT FROM u.user_id)
+    RETURNING 1),
+  up AS (
+    INSERT INTO usage_open_keys AS u (call_id, identity, user_id, since, covered, closed_days)
+    SELECT * FROM want ORDER BY call_id, identity
+    ON CONFLICT ON CONSTRAINT usage_open_keys_person DO UPDATE
+      SET since = EXCLUDED.since, covered = EXCLUDED.covered, closed_days = EXCLUDED.closed_days
+      WHERE (u.since, u.covered, u.closed_days) IS DISTINCT FROM (EXCLUDED.since, EXCLUDED.covered, EXCLUDED.closed_days)
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM up) INTO n;
+  RETURN n;
+END $$;
+
+-- The repair path: every person's row from the sessions (what a bulk load or a manual
+-- fix with triggers off left out of date). Exclusive lock 727006, as usage_rebuild.
+CREATE FUNCTION app.usage_open_rebuild() RETURNS integer
+LANGUAGE plpgsql SET search_path = public, pg_temp SET jit = off AS $$
+DECLARE
+  people app.usage_person[];
+BEGIN
+  PERFORM pg_advisory_xact_lock(727006);
+  SELECT array_agg(DISTINCT ROW(k.call_id, k.identity, k.user_id)::app.usage_person) INTO people FROM (
+    SELECT call_id, identity, user_id FROM usage_open_keys
+    UNION
+    SELECT call_id, identity, user_id FROM call_participants
+     WHERE status = 'connected' AND joined_at IS NOT NULL AND left_at IS NULL) k;
+  RETURN app.usage_open_sync(people);
+END $$;
+
+-- The statement triggers of 008, now keeping both: the rollups (from span changes, as
+-- before) and the open people (from changes of spans and of the open predicate).
+CREATE FUNCTION app.usage_is_open(p_status text, p_joined timestamptz, p_left timestamptz) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT p_status = 'connected' AND p_joined IS NOT NULL AND p_left IS NULL
+$$;
+
+CREATE FUNCTION app.usage_keep(p_changes app.usage_change[], p_people app.usage_person[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
+BEGIN
+  IF coalesce(cardinality(p_changes), 0) = 0 AND coalesce(cardinality(p_people), 0) = 0 THEN RETURN; END IF;
+  PERFORM app.usage_lock_people(array(
+    SELECT ROW(c.call_id, c.identity, c.user_id)::app.usage_person FROM unnest(p_changes) c
+    UNION SELECT ROW(p.call_id, p.identity, p.user_id)::app.usage_person FROM unnest(p_people) p));
+  PERFORM app.usage_apply(p_changes);
+  PERFORM app.usage_open_sync(p_people);
+END $$;
+
+CREATE OR REPLACE FUNCTION app.usage_after_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  PERFORM app.usage_keep(
+    array(SELECT ROW(n.participant_id, n.call_id, n.identity, n.user_id, NULL)::app.usage_change
+            FROM new_rows n WHERE app.usage_span(n.joined_at, n.left_at) IS NOT NULL),
+    -- A new open session, or a closed one of a person connected now (its `covered`).
+    array(SELECT DISTINCT ROW(n.call_id, n.identity, n.user_id)::app.usage_person FROM new_rows n
+           WHERE app.usage_is_open(n.status, n.joined_at, n.left_at)
+              OR (app.usage_span(n.joined_at, n.left_at) IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM usage_open_keys u WHERE u.call_id = n.call_id AND u.identity = n.identity
+                                                               AND u.user_id IS NOT DISTINCT FROM n.user_id))));
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION app.usage_after_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  PERFORM app.usage_keep(
+    array(
+      WITH c AS (
+        SELECT o.participant_id, o.call_id, o.identity AS o_identity, o.user_id AS o_user, n.identity AS n_identity,
+               n.user_id AS n_user, app.usage_span(o.joined_at, o.left_at) AS o_span,
+               app.usage_span(n.joined_at, n.left_at) AS n_span
+          FROM old_rows o JOIN new_rows n ON n.participant_id = o.participant_id)
+      -- Same person: one change when the span moved.
+      SELECT ROW(participant_id, call_id, o_identity, o_user, o_span)::app.usage_change FROM c
+       WHERE o_identity = n_identity AND o_user IS NOT DISTINCT FROM n_user AND o_span IS DISTINCT FROM n_span
+      UNION ALL
+      -- A session moved to another person: out of the old key, into the new one.
+      SELECT ROW(participant_id, call_id, o_identity, o_user, o_span)::app.usage_change FROM c
+       WHERE (o_identity <> n_identity OR o_user IS DISTINCT FROM n_user) AND o_span IS NOT NULL
+      UNION ALL
+      SELECT ROW(participant_id, call_id, n_identity, n_user, NULL)::app.usage_change FROM c
+       WHERE (o_identity <> n_identity OR o_user IS DISTINCT FROM n_user) AND n_span IS NOT NULL),
+    -- Both people of a session whose openness, join time, span or person changed.
+    array(
+      WITH c AS (
+        SELECT o.call_id, o.identity AS o_identity, o.user_id AS o_user, n.identity AS n_identity, n.user_id AS n_user
+          FROM old_rows o JOIN new_rows n ON n.participant_id = o.participant_id
+         WHERE app.usage_is_open(o.status, o.joined_at, o.left_at) IS DISTINCT FROM app.usage_is_open(n.status, n.joined_at, n.left_at)
+            OR (app.usage_is_open(n.status, n.joined_at, n.left_at) AND o.joined_at IS DISTINCT FROM n.joined_at)
+            OR app.usage_span(o.joined_at, o.left_at) IS DISTINCT FROM app.usage_span(n.joined_at, n.left_at)
+            OR o.identity <> n.identity OR o.user_id IS DISTINCT FROM n.user_id)
+      SELECT ROW(call_id, o_identity, o_user)::app.usage_person FROM c
+      UNION
+      SELECT ROW(call_id, n_identity, n_user)::app.usage_person FROM c));
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION app.usage_after_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  PERFORM app.usage_keep(
+    array(SELECT ROW(o.participant_id, o.call_id, o.identity, o.user_id, app.usage_span(o.joined_at, o.left_at))::app.usage_change
+            FROM old_rows o WHERE app.usage_span(o.joined_at, o.left_at) IS NOT NULL),
+    array(SELECT DISTINCT ROW(o.call_id, o.identity, o.user_id)::app.usage_person FROM old_rows o
+           WHERE app.usage_is_open(o.status, o.joined_at, o.left_at) OR app.usage_span(o.joined_at, o.left_at) IS NOT NULL));
+  RETURN NULL;
+END $$;
+
+REVOKE EXECUTE ON FUNCTION app.usage_lock_people(app.usage_person[]), app.usage_open_sync(app.usage_person[]),
+  app.usage_open_rebuild(), app.usage_keep(app.usage_change[], app.usage_person[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.usage_first_mark(timestamptz), app.usage_is_open(text, timestamptz, timestamptz) TO auralink_operator;
+
+-- The people connected already.
+SELECT app.usage_open_rebuild();
