@@ -247,9 +247,13 @@ describe('operator API', () => {
     try {
       const room = (await get('opal', '/admin/rooms/live')).json().rooms.find((r: { call_id: string }) => r.call_id === webinar);
       assert.equal(room.participants_total, 60);
-      // Earliest joins first: guests 1..50.
+      // Earliest joins first: guests 1..20 by default, as many as asked for up to all.
       assert.deepEqual(room.participants.map((p: { display_name: string }) => p.display_name),
-        Array.from({ length: 50 }, (_, i) => `Guest ${i + 1}`));
+        Array.from({ length: 20 }, (_, i) => `Guest ${i + 1}`));
+      const more = (await get('opal', '/admin/rooms/live?participants=55')).json().rooms.find((r: { call_id: string }) => r.call_id === webinar);
+      assert.deepEqual(more.participants.map((p: { display_name: string }) => p.display_name),
+        Array.from({ length: 55 }, (_, i) => `Guest ${i + 1}`));
+      assert.equal((await get('opal', '/admin/rooms/live?participants=201')).statusCode, 400);
     } finally {
       await t.ctx.db.privileged(async (sql) => {
         await sql.query(`DELETE FROM call_participants WHERE call_id = $1`, [webinar]);

@@ -758,6 +758,8 @@ export interface paths {
             parameters: {
                 query?: {
                     limit?: number;
+                    /** @description Connected sessions to list per room (earliest joins first) */
+                    participants?: number;
                 };
                 header?: never;
                 path?: never;
@@ -789,7 +791,7 @@ export interface paths {
                                 max_participants: number;
                                 name: string;
                                 participant_count: number;
-                                /** @description The first 50 connected sessions by join time; participants_total counts them all */
+                                /** @description The first connected sessions by join time (`participants` of them, default 20); participants_total counts them all */
                                 participants: {
                                     audio_enabled: boolean;
                                     avg_quality_score: number | null;
@@ -806,7 +808,7 @@ export interface paths {
                                     user_id: string | null;
                                     video_enabled: boolean;
                                 }[];
-                                /** @description Sessions connected to the room now (participants lists the first 50 of them) */
+                                /** @description Sessions connected to the room now (participants lists the first of them) */
                                 participants_total: number;
                                 room_name: string;
                                 started_at: string | null;

@@ -166,7 +166,7 @@ export interface LiveSessionRow {
 /**
  * The first `perRoom` connected sessions of each room (earliest joins first), along
  * call_participants_connected_join_idx: a webinar room with thousands of guests costs
- * `perRoom` rows, not thousands. liveCounts gives each room's total.
+ * `perRoom` rows, not thousands (calls.participant_count gives each room's total).
  */
 export async function liveSessions(sql: Sql, callIds: string[], perRoom: number): Promise<LiveSessionRow[]> {
   if (callIds.length === 0) return [];
@@ -181,17 +181,6 @@ export async function liveSessions(sql: Sql, callIds: string[], perRoom: number)
     [callIds, perRoom],
   );
   return rows;
-}
-
-/** Connected sessions per room (an index-only count; rooms with none are absent). */
-export async function liveCounts(sql: Sql, callIds: string[]): Promise<Map<string, number>> {
-  if (callIds.length === 0) return new Map();
-  const { rows } = await sql.query<{ call_id: string; n: number }>(
-    `SELECT call_id, count(*)::int AS n FROM call_participants
-      WHERE call_id = ANY ($1::uuid[]) AND status = 'connected' GROUP BY call_id`,
-    [callIds],
-  );
-  return new Map(rows.map((r) => [r.call_id, r.n]));
 }
 
 export interface WebhookHealthRow {

@@ -87,7 +87,7 @@ export const adminRoutes: FastifyPluginAsync<{ admin: AdminService }> = async (a
         response: { 200: s.LiveRooms, ...errors() },
       },
     },
-    async (request) => admin.liveRooms(operatorId(request), request.query.limit ?? 100),
+    async (request) => admin.liveRooms(operatorId(request), request.query.limit ?? 100, request.query.participants),
   );
 
   app.get<{ Querystring: Static<typeof s.UsageQuery> }>(

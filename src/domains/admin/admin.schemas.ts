@@ -114,7 +114,12 @@ export const CallDetail = Type.Object({
   ),
 });
 
-export const LiveQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) });
+export const LiveQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  participants: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 200, default: 20, description: 'Connected sessions to list per room (earliest joins first)' }),
+  ),
+});
 
 export const LiveRooms = Type.Object({
   rooms: Type.Array(
@@ -129,7 +134,7 @@ export const LiveRooms = Type.Object({
       created_by: Uuid,
       participant_count: Type.Integer(),
       max_participants: Type.Integer(),
-      participants_total: Type.Integer({ description: 'Sessions connected to the room now (participants lists the first 50 of them)' }),
+      participants_total: Type.Integer({ description: 'Sessions connected to the room now (participants lists the first of them)' }),
       participants: Type.Array(
         Type.Object({
           participant_id: Uuid,
@@ -143,7 +148,7 @@ export const LiveRooms = Type.Object({
           screen_sharing: Type.Boolean(),
           avg_quality_score: Num,
         }),
-        { description: 'The first 50 connected sessions by join time; participants_total counts them all' },
+        { description: 'The first connected sessions by join time (`participants` of them, default 20); participants_total counts them all' },
       ),
     }),
   ),

@@ -37,11 +37,13 @@ export interface RangeQuery {
 const DAY_MS = 86_400_000;
 export const MAX_RANGE_DAYS = 1096;
 /**
- * Live rooms list at most this many participants each (the earliest joins): a webinar
- * room with thousands of guests would otherwise make the page megabytes and seconds
- * long. participants_total says how many are connected; the call's detail lists all.
+ * Live rooms list a few participants each (the earliest joins; `participants`, default
+ * 20, at most 200): a webinar room with thousands of guests would otherwise make the
+ * page megabytes and seconds long. participants_total says how many are connected
+ * (calls.participant_count, which a trigger keeps in the writing transaction); the
+ * call's detail lists all.
  */
-export const LIVE_PARTICIPANTS = 50;
+export const LIVE_PARTICIPANTS = 20;
 
 /** A range of whole UTC days: `from` and `to` inclusive (default: the last 30 days). */
 export function dayRange(q: RangeQuery, now: Date): { from: string; to: string; days: number } {
@@ -161,18 +163,17 @@ export class AdminService {
     return found;
   }
 
-  async liveRooms(operatorId: string, limit: number) {
-    const { rooms, sessions, counts } = await this.db.asOperator(operatorId, async (sql) => {
+  async liveRooms(operatorId: string, limit: number, perRoom = LIVE_PARTICIPANTS) {
+    const { rooms, sessions } = await this.db.asOperator(operatorId, async (sql) => {
       const rooms = await repo.liveRooms(sql, limit);
-      const ids = rooms.map((r) => r.call_id);
-      return { rooms, sessions: await repo.liveSessions(sql, ids, LIVE_PARTICIPANTS), counts: await repo.liveCounts(sql, ids) };
+      return { rooms, sessions: await repo.liveSessions(sql, rooms.map((r) => r.call_id), perRoom) };
     });
     return {
       rooms: rooms.map((r) => ({
         ...r,
         started_at: iso(r.started_at),
         created_at: r.created_at.toISOString(),
-        participants_total: counts.get(r.call_id) ?? 0,
+        participants_total: r.participant_count,
         participants: sessions
           .filter((s) => s.call_id === r.call_id)
           .map(({ call_id: _, ...s }) => ({ ...s, joined_at: iso(s.joined_at) })),
