@@ -248,7 +248,7 @@ export async function generate(scale: string, opts: { force?: boolean; log?: (m:
   // Usage and quality rollups (migrations 008, 009), from the raw rows, after the
   // indexes they read through exist.
   log('  rebuilding usage and quality rollups');
-  await client.query(`SELECT app.usage_rebuild(
+  await client.query(`SELECT app.usage_rebuild_with_peaks(
     (SELECT (min(joined_at) AT TIME ZONE 'UTC')::date FROM call_participants),
     (SELECT (max(left_at) AT TIME ZONE 'UTC')::date + 1 FROM call_participants))`);
   await client.query(`SELECT app.quality_days_rebuild(

@@ -53,6 +53,10 @@ for (const engine of await enginesUnderTest()) {
         [`SELECT password_hash FROM shareable_links`, 'link password hash'],
         [`SELECT count(*) FROM call_events`, 'live events'],
         [`SELECT app.usage_rebuild(current_date, current_date + 1)`, 'repair'],
+        [`SELECT app.usage_rebuild_with_peaks(current_date, current_date + 1)`, 'repair with peaks'],
+        [`SELECT app.usage_open_rebuild()`, 'repair of the people connected now'],
+        [`UPDATE usage_day_peaks SET peak = 1`, 'day peaks update'],
+        [`DELETE FROM usage_open_keys`, 'people connected now delete'],
       ];
       for (const [text, label] of refused) {
         await assert.rejects(t.db.asOperator(OP, (sql) => sql.query(text)), (e: { code?: string }) => e.code === '42501', label);

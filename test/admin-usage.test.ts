@@ -26,6 +26,8 @@ async function snapshot(sql: Sql) {
     users: await q('SELECT user_id, day::text, participant_ms, calls FROM usage_user_days ORDER BY 1, 2'),
     days: await q('SELECT day::text, shard, participant_ms, participations, calls FROM usage_days ORDER BY 1, 2'),
     minutes: await q('SELECT minute, participants FROM usage_minutes ORDER BY 1'),
+    peaks: await q('SELECT day::text, peak FROM usage_day_peaks ORDER BY 1'),
+    open: await q('SELECT call_id, identity, user_id, since, covered::text, closed_days::text FROM usage_open_keys ORDER BY 1, 2'),
     quality: await q('SELECT call_id, day::text, samples, score_sum, loss_sum, latency_sum FROM quality_call_days ORDER BY 1, 2'),
   };
 }
@@ -128,7 +130,7 @@ for (const engine of await enginesUnderTest()) {
       assert.deepEqual([first.usageRows, first.qualityRows], [0, 0], 'incremental rollups equal the rebuilt ones');
       const incremental = await t.ctx.db.privileged(snapshot);
       await t.ctx.db.privileged((sql) =>
-        sql.query('DELETE FROM usage_call_days; DELETE FROM usage_user_days; DELETE FROM usage_days; DELETE FROM usage_minutes; DELETE FROM quality_call_days; DELETE FROM quality_participant_days'),
+        sql.query('DELETE FROM usage_call_days; DELETE FROM usage_user_days; DELETE FROM usage_days; DELETE FROM usage_minutes; DELETE FROM usage_day_peaks; DELETE FROM usage_open_keys; DELETE FROM quality_call_days; DELETE FROM quality_participant_days'),
       );
       const rebuilt = await repairRollups(t.ctx.db, range);
       assert.ok(rebuilt.usageRows > 0 && rebuilt.qualityRows > 0);
@@ -216,6 +218,20 @@ for (const engine of await enginesUnderTest()) {
       assert.deepEqual(await atT.usageUsers(id('opal'), range), openUsers);
       assert.deepEqual(await atT.usage(id('opal'), { ...range, room: 'use-r3' }), openR3);
       assert.deepEqual(await atT.usage(id('opal'), { ...range, user_id: alice }), openAlice);
+
+      // Day peaks (migration 018): closing raised them; a session deleted from the peak
+      // clears the day's (read from its marks meanwhile), and the repair sets it again.
+      const peaks = async () => Object.fromEntries(
+        (await t.ctx.db.privileged((sql) => sql.query(`SELECT day::text, peak FROM usage_day_peaks WHERE day BETWEEN $1 AND $2`, [D3, D4])))
+          .rows.map((r) => [r.day, r.peak]));
+      assert.deepEqual(await peaks(), { [D3]: 2, [D4]: 3 });
+      await t.ctx.db.privileged((sql) => sql.query(`DELETE FROM call_participants WHERE identity = 'guest-dan'`));
+      assert.deepEqual(await peaks(), { [D3]: 2, [D4]: null });
+      assert.deepEqual((await atT.usage(id('opal'), range)).days.map((d) => d.peak_concurrent), [2, 2]);
+      const repaired = await repairRollups(t.ctx.db, { from: D3, to: '2024-06-03', retentionDays: 3650 });
+      assert.equal(repaired.usageRows, 1);
+      assert.deepEqual(await peaks(), { [D3]: 2, [D4]: 2 });
+      assert.deepEqual((await atT.usage(id('opal'), range)).days.map((d) => d.peak_concurrent), [2, 2]);
     });
   });
 }

@@ -38,8 +38,11 @@ export async function repairRollups(
   // The first whole day with all its samples still kept.
   const qualityFrom = [from, utcDay(today - (opts.retentionDays - 1) * DAY_MS)].sort()[1]!;
   const usageRows = await db.privileged(async (sql) => {
-    // The days' rollups, then the people connected now (migration 017), which have no days.
-    const { rows } = await sql.query<{ n: number }>('SELECT app.usage_rebuild($1::date, $2::date) + app.usage_open_rebuild() AS n', [from, to]);
+    // The days' rollups and peaks (migration 018), then the people connected now (017).
+    const { rows } = await sql.query<{ n: number }>(
+      'SELECT app.usage_rebuild_with_peaks($1::date, $2::date) + app.usage_open_rebuild() AS n',
+      [from, to],
+    );
     return rows[0]!.n;
   });
   const qualityRows = await db.privileged(async (sql) => {

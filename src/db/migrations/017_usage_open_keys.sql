@@ -17,6 +17,10 @@ CREATE TABLE usage_open_keys (
   since       timestamptz NOT NULL, -- the earliest join among the person's open sessions
   covered     tstzmultirange NOT NULL DEFAULT '{}',
   closed_days date[] NOT NULL DEFAULT '{}',
+  -- since, precomputed for the queries, which group thousands of rows on them:
+  sday        date NOT NULL,        -- its UTC day
+  since_s     float8 NOT NULL,      -- seconds from that day's midnight
+  first_mark  timestamptz NOT NULL, -- the first minute mark at or after it (peak concurrency)
   CONSTRAINT usage_open_keys_person UNIQUE NULLS NOT DISTINCT (call_id, identity, user_id)
 );
 CREATE INDEX usage_open_keys_user_idx ON usage_open_keys (user_id) WHERE user_id IS NOT NULL;
@@ -49,12 +53,16 @@ $$;
 -- What usage_open_keys should hold for some people, from their sessions in the table
 -- now (none for a person with no open session).
 CREATE FUNCTION app.usage_open_want(p_people app.usage_person[])
-RETURNS TABLE (call_id uuid, identity text, user_id uuid, since timestamptz, covered tstzmultirange, closed_days date[])
+RETURNS TABLE (call_id uuid, identity text, user_id uuid, since timestamptz, covered tstzmultirange, closed_days date[],
+               sday date, since_s float8, first_mark timestamptz)
 LANGUAGE sql STABLE AS $$
   SELECT k.call_id, k.identity, k.user_id, o.since,
          c.m * tstzmultirange(tstzrange(o.since, NULL)),
          coalesce(array(SELECT d.day FROM app.usage_days_of(c.m) d
-                         WHERE d.day >= (o.since AT TIME ZONE 'UTC')::date AND d.ms > 0 ORDER BY d.day), '{}')
+                         WHERE d.day >= (o.since AT TIME ZONE 'UTC')::date AND d.ms > 0 ORDER BY d.day), '{}'),
+         (o.since AT TIME ZONE 'UTC')::date,
+         date_part('epoch', o.since - app.utc_day_start((o.since AT TIME ZONE 'UTC')::date)),
+         app.usage_first_mark(o.since)
     FROM (SELECT DISTINCT p.call_id, p.identity, p.user_id FROM unnest(p_people) p) k
    CROSS JOIN LATERAL (
      SELECT min(p.joined_at) AS since FROM call_participants p
@@ -84,10 +92,11 @@ BEGIN
                                             AND w.user_id IS NOT DISTINCT FROM u.user_id)
     RETURNING 1),
   up AS (
-    INSERT INTO usage_open_keys AS u (call_id, identity, user_id, since, covered, closed_days)
+    INSERT INTO usage_open_keys AS u (call_id, identity, user_id, since, covered, closed_days, sday, since_s, first_mark)
     SELECT * FROM want ORDER BY call_id, identity
     ON CONFLICT ON CONSTRAINT usage_open_keys_person DO UPDATE
-      SET since = EXCLUDED.since, covered = EXCLUDED.covered, closed_days = EXCLUDED.closed_days
+      SET since = EXCLUDED.since, covered = EXCLUDED.covered, closed_days = EXCLUDED.closed_days,
+          sday = EXCLUDED.sday, since_s = EXCLUDED.since_s, first_mark = EXCLUDED.first_mark
       WHERE (u.since, u.covered, u.closed_days) IS DISTINCT FROM (EXCLUDED.since, EXCLUDED.covered, EXCLUDED.closed_days)
     RETURNING 1)
   SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM up) INTO n;

@@ -194,7 +194,8 @@ export class AdminService {
         return { days: await usage.dailyForCall(sql, range.from, range.to, now, call[0].call_id), live: null };
       }
       if (q.user_id) return { days: await usage.dailyForUser(sql, range.from, range.to, now, q.user_id), live: null };
-      return { days: await usage.daily(sql, range.from, range.to, now), live: await usage.now(sql) };
+      const all = await usage.daily(sql, range.from, range.to, now);
+      return { days: all.days, live: all.now };
     });
     if (!out) throw notFound('Room');
     const days = out.days.map(dayView);

@@ -12,18 +12,20 @@ import type { SampleStats } from '../quality/quality.repo.ts';
 // to the rollups. People are grouped by call, user and the UTC day their open time
 // began: n people since t_i add n * (end - midnight) - sum(t_i - midnight) on that day
 // and n whole days (or n * (now - midnight) today) after it, so 20,000 guests of a
-// webinar room are one row. The few people with closed time after `since` (a reconnect's overlap) or on
-// the same days take that time and those days back out. `filter` narrows the people
-// (a call, a user) with a condition on usage_open_keys k.
+// webinar room are one row. The few people with closed time after `since` (a
+// reconnect's overlap) or on the same days take that time and those days back out.
+// The table is read once (open_people); `filter` narrows the people (a call, a user)
+// with a condition on usage_open_keys k.
 const OPEN_KD = (filter: string) => `
   open_last AS (SELECT (($3::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS day),
-  -- In epoch seconds (a UTC day is 86,400 of them): one conversion per person.
+  open_people AS MATERIALIZED (
+    SELECT k.call_id, k.user_id, k.sday, k.since_s, k.first_mark,
+           CASE WHEN k.covered <> '{}'::tstzmultirange OR k.closed_days <> '{}'::date[] THEN k.covered END AS covered,
+           k.closed_days
+      FROM usage_open_keys k WHERE k.since < $3::timestamptz${filter}),
+  open_adjusted AS MATERIALIZED (SELECT * FROM open_people WHERE covered IS NOT NULL),
   open_groups AS (
-    SELECT call_id, user_id, date '1970-01-01' + dn::int AS sday, n, since_s FROM (
-      SELECT k.call_id, k.user_id, floor(x.e / 86400) AS dn, count(*) AS n, sum(x.e - 86400 * floor(x.e / 86400)) AS since_s
-        FROM usage_open_keys k CROSS JOIN LATERAL (SELECT date_part('epoch', k.since) AS e) x
-       WHERE k.since < $3::timestamptz${filter}
-       GROUP BY 1, 2, 3) g),
+    SELECT call_id, user_id, sday, count(*) AS n, sum(since_s) AS since_s FROM open_people GROUP BY 1, 2, 3),
   open_gd AS (
     SELECT g.call_id, g.user_id, d.day,
            round(1000 * (g.n * date_part('epoch', least($3::timestamptz, app.utc_day_start(d.day + 1)) - app.utc_day_start(d.day))
@@ -34,21 +36,21 @@ const OPEN_KD = (filter: string) => `
                            FROM generate_series(greatest($1::date - g.sday, 0), least(l.day, $2::date - 1) - g.sday) AS i) d),
   open_adj AS (
     SELECT k.call_id, k.user_id, x.day, -x.ms AS ms, -x.p AS p
-      FROM usage_open_keys k, open_last l
+      FROM open_adjusted k, open_last l
      CROSS JOIN LATERAL (
        SELECT z.day, sum(z.ms) AS ms, sum(z.p) AS p FROM (
          SELECT c.day, c.ms, 0 AS p FROM app.usage_days_of(k.covered * tstzmultirange(tstzrange(NULL, $3::timestamptz))) c
          UNION ALL
          SELECT cd, 0, 1 FROM unnest(k.closed_days) AS cd) z
         WHERE z.day >= $1::date AND z.day < $2::date AND z.day <= l.day
-        GROUP BY z.day) x
-     WHERE (k.covered <> '{}'::tstzmultirange OR k.closed_days <> '{}'::date[]) AND k.since < $3::timestamptz${filter}),
+        GROUP BY z.day) x),
   kd AS (
     SELECT call_id, user_id, day, sum(ms)::bigint AS dms, sum(p)::int AS dp
       FROM (SELECT * FROM open_gd UNION ALL SELECT * FROM open_adj) t
      GROUP BY call_id, user_id, day)`;
 
-// Peak concurrency with the open sessions, per day of the range. The count the open
+// Peak concurrency with the open sessions (open_people of OPEN_KD), per day of the
+// range. The count the open
 // sessions add at a minute mark is a step function: +n at the first mark of the n
 // people who began then, -1/+1 around the marks of a `covered` span (counted in the
 // stored marks already), up to now. Its steps summed in mark order, at each step, at
@@ -59,16 +61,13 @@ const OPEN_PEAK = () => `
   open_end AS (SELECT least($3::timestamptz, app.utc_day_start($2::date)) AS t),
   open_steps AS (
     SELECT minute, sum(d) AS d FROM (
-      -- Grouped on the minute's number first: one timestamp per minute, not per person.
-      SELECT to_timestamp(60 * mk) AS minute, n AS d FROM (
-        SELECT ceil(date_part('epoch', greatest(k.since, app.utc_day_start($1::date))) / 60) AS mk, count(*) AS n
-          FROM usage_open_keys k GROUP BY 1) g
+      SELECT greatest(k.first_mark, app.utc_day_start($1::date)) AS minute, count(*) AS d FROM open_people k GROUP BY 1
       UNION ALL
-      SELECT app.usage_first_mark(lower(r)), -1 FROM usage_open_keys k, open_end e,
+      SELECT app.usage_first_mark(lower(r)), -1 FROM open_adjusted k, open_end e,
              unnest(k.covered * tstzmultirange(tstzrange(app.utc_day_start($1::date), e.t))) r
        WHERE k.covered <> '{}'::tstzmultirange
       UNION ALL
-      SELECT app.usage_first_mark(upper(r)), 1 FROM usage_open_keys k, open_end e,
+      SELECT app.usage_first_mark(upper(r)), 1 FROM open_adjusted k, open_end e,
              unnest(k.covered * tstzmultirange(tstzrange(app.utc_day_start($1::date), e.t))) r
        WHERE k.covered <> '{}'::tstzmultirange) s, open_end e
      WHERE s.minute < e.t
@@ -105,9 +104,15 @@ export interface DayRow {
   peak_concurrent: number | null;
 }
 
-/** The deployment per day: time, people-in-calls, calls, peak concurrency. */
-export async function daily(sql: Sql, from: string, to: string, now: Date): Promise<DayRow[]> {
-  const { rows } = await sql.query<DayRow>(
+/** People connected now and the calls they are in. */
+export interface Now {
+  participants: number;
+  calls: number;
+}
+
+/** The deployment per day: time, people-in-calls, calls, peak concurrency; and now. */
+export async function daily(sql: Sql, from: string, to: string, now: Date): Promise<{ days: DayRow[]; now: Now }> {
+  const { rows } = await sql.query<DayRow & { now_participants: number; now_calls: number }>(
     `WITH ${OPEN_KD('')},
      live_call_day AS (
        SELECT call_id, day, sum(dms) AS dms, sum(dp) AS dp FROM kd GROUP BY call_id, day),
@@ -126,17 +131,26 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
             (coalesce(roll.ms, 0) + coalesce(live_day.ms, 0))::bigint AS participant_ms,
             (coalesce(roll.p, 0) + coalesce(live_day.p, 0))::int AS participations,
             (coalesce(roll.c, 0) + coalesce(live_day.c, 0))::int AS calls,
-            greatest(coalesce(stored.peak, 0), coalesce(open_peak.peak, 0))::int AS peak_concurrent
+            greatest(coalesce(stored.peak, 0), coalesce(open_peak.peak, 0))::int AS peak_concurrent,
+            live_now.participants AS now_participants, live_now.calls AS now_calls
        FROM (${DAYS}) d
+       CROSS JOIN (SELECT count(*)::int AS participants, count(DISTINCT call_id)::int AS calls FROM open_people) live_now
        LEFT JOIN roll ON roll.day = d.day LEFT JOIN live_day ON live_day.day = d.day
        LEFT JOIN open_peak ON open_peak.day = d.day
-       -- A range scan of the day's minute marks each: no sort, no hash over the range.
-       LEFT JOIN LATERAL (SELECT max(participants) AS peak FROM usage_minutes
-                           WHERE minute >= app.utc_day_start(d.day) AND minute < app.utc_day_start(d.day + 1)) stored ON true
+       -- The day's peak (migration 018); a day whose peak a falling mark cleared is
+       -- read from its minute marks until the repair sets it again.
+       LEFT JOIN usage_day_peaks dp ON dp.day = d.day
+       LEFT JOIN LATERAL (SELECT coalesce(dp.peak, (SELECT max(participants) FROM usage_minutes
+                                                     WHERE dp.day IS NOT NULL AND dp.peak IS NULL
+                                                       AND minute >= app.utc_day_start(d.day) AND minute < app.utc_day_start(d.day + 1))) AS peak) stored ON true
       ORDER BY d.day`,
     [from, to, now],
   );
-  return rows;
+  const first = rows[0];
+  return {
+    days: rows.map(({ now_participants: _p, now_calls: _c, ...d }) => d),
+    now: { participants: first?.now_participants ?? 0, calls: first?.now_calls ?? 0 },
+  };
 }
 
 /** One call (room) per day. */
@@ -228,14 +242,6 @@ export async function topUsers(sql: Sql, from: string, to: string, now: Date, li
     [from, to, now, limit],
   );
   return rows;
-}
-
-/** People connected now and the calls they are in. */
-export async function now(sql: Sql): Promise<{ participants: number; calls: number }> {
-  const { rows } = await sql.query<{ participants: number; calls: number }>(
-    `SELECT count(*)::int AS participants, count(DISTINCT call_id)::int AS calls FROM usage_open_keys`,
-  );
-  return rows[0]!;
 }
 
 export type Metric = 'mos' | 'packet_loss' | 'rtt';
