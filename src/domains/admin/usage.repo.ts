@@ -14,18 +14,21 @@ import type { SampleStats } from '../quality/quality.repo.ts';
 // and n whole days (or n * (now - midnight) today) after it, so 20,000 guests of a
 // webinar room are one row. The few people with closed time after `since` (a
 // reconnect's overlap) or on the same days take that time and those days back out.
-// The table is read once (open_people); `filter` narrows the people (a call, a user)
-// with a condition on usage_open_keys k.
+// `filter` narrows the people (a call, a user) with a condition on usage_open_keys k.
 const OPEN_KD = (filter: string) => `
   open_last AS (SELECT (($3::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS day),
-  open_people AS MATERIALIZED (
-    SELECT k.call_id, k.user_id, k.sday, k.since_s, k.first_mark,
-           CASE WHEN k.covered <> '{}'::tstzmultirange OR k.closed_days <> '{}'::date[] THEN k.covered END AS covered,
-           k.closed_days
-      FROM usage_open_keys k WHERE k.since < $3::timestamptz${filter}),
-  open_adjusted AS MATERIALIZED (SELECT * FROM open_people WHERE covered IS NOT NULL),
+  -- One pass over the people: grouped by call, user, start day and first minute mark
+  -- (the peak's steps); open_gd regroups these few rows by start day.
+  open_marks AS MATERIALIZED (
+    SELECT k.call_id, k.user_id, k.sday, k.first_mark, count(*) AS n, sum(k.since_s) AS since_s
+      FROM usage_open_keys k WHERE k.since < $3::timestamptz${filter}
+     GROUP BY 1, 2, 3, 4),
   open_groups AS (
-    SELECT call_id, user_id, sday, count(*) AS n, sum(since_s) AS since_s FROM open_people GROUP BY 1, 2, 3),
+    SELECT call_id, user_id, sday, sum(n) AS n, sum(since_s) AS since_s FROM open_marks GROUP BY 1, 2, 3),
+  -- Along usage_open_keys_adjusted_idx: the few people with more than arithmetic.
+  open_adjusted AS MATERIALIZED (
+    SELECT k.call_id, k.user_id, k.covered, k.closed_days FROM usage_open_keys k
+     WHERE (k.covered <> '{}'::tstzmultirange OR k.closed_days <> '{}'::date[]) AND k.since < $3::timestamptz${filter}),
   open_gd AS (
     SELECT g.call_id, g.user_id, d.day,
            round(1000 * (g.n * date_part('epoch', least($3::timestamptz, app.utc_day_start(d.day + 1)) - app.utc_day_start(d.day))
@@ -49,7 +52,7 @@ const OPEN_KD = (filter: string) => `
       FROM (SELECT * FROM open_gd UNION ALL SELECT * FROM open_adj) t
      GROUP BY call_id, user_id, day)`;
 
-// Peak concurrency with the open sessions (open_people of OPEN_KD), per day of the
+// Peak concurrency with the open sessions (open_marks of OPEN_KD), per day of the
 // range. The count the open
 // sessions add at a minute mark is a step function: +n at the first mark of the n
 // people who began then, -1/+1 around the marks of a `covered` span (counted in the
@@ -61,7 +64,7 @@ const OPEN_PEAK = () => `
   open_end AS (SELECT least($3::timestamptz, app.utc_day_start($2::date)) AS t),
   open_steps AS (
     SELECT minute, sum(d) AS d FROM (
-      SELECT greatest(k.first_mark, app.utc_day_start($1::date)) AS minute, count(*) AS d FROM open_people k GROUP BY 1
+      SELECT greatest(k.first_mark, app.utc_day_start($1::date)) AS minute, sum(k.n) AS d FROM open_marks k GROUP BY 1
       UNION ALL
       SELECT app.usage_first_mark(lower(r)), -1 FROM open_adjusted k, open_end e,
              unnest(k.covered * tstzmultirange(tstzrange(app.utc_day_start($1::date), e.t))) r
@@ -134,7 +137,7 @@ export async function daily(sql: Sql, from: string, to: string, now: Date): Prom
             greatest(coalesce(stored.peak, 0), coalesce(open_peak.peak, 0))::int AS peak_concurrent,
             live_now.participants AS now_participants, live_now.calls AS now_calls
        FROM (${DAYS}) d
-       CROSS JOIN (SELECT count(*)::int AS participants, count(DISTINCT call_id)::int AS calls FROM open_people) live_now
+       CROSS JOIN (SELECT coalesce(sum(n), 0)::int AS participants, count(DISTINCT call_id)::int AS calls FROM open_groups) live_now
        LEFT JOIN roll ON roll.day = d.day LEFT JOIN live_day ON live_day.day = d.day
        LEFT JOIN open_peak ON open_peak.day = d.day
        -- The day's peak (migration 018); a day whose peak a falling mark cleared is
