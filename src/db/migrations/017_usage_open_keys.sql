@@ -64,10 +64,14 @@ LANGUAGE sql STABLE AS $$
          date_part('epoch', o.since - app.utc_day_start((o.since AT TIME ZONE 'UTC')::date)),
          app.usage_first_mark(o.since)
     FROM (SELECT DISTINCT p.call_id, p.identity, p.user_id FROM unnest(p_people) p) k
+   -- min() over a subquery the planner may not flatten (OFFSET 0): otherwise it turns
+   -- min() into the first row along the call's join-time index and walks every session
+   -- connected to a webinar room to find this person's.
    CROSS JOIN LATERAL (
-     SELECT min(p.joined_at) AS since FROM call_participants p
-      WHERE p.call_id = k.call_id AND p.identity = k.identity AND p.user_id IS NOT DISTINCT FROM k.user_id
-        AND p.status = 'connected' AND p.joined_at IS NOT NULL AND p.left_at IS NULL) o
+     SELECT min(s.joined_at) AS since FROM (
+       SELECT p.joined_at FROM call_participants p
+        WHERE p.call_id = k.call_id AND p.identity = k.identity AND p.user_id IS NOT DISTINCT FROM k.user_id
+          AND p.status = 'connected' AND p.joined_at IS NOT NULL AND p.left_at IS NULL OFFSET 0) s) o
    CROSS JOIN LATERAL (
      SELECT coalesce(range_agg(app.usage_span(p.joined_at, p.left_at)), '{}'::tstzmultirange) AS m
        FROM call_participants p
@@ -77,29 +81,34 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Brings the rows of some people up to date; returns how many it inserted, changed or
--- deleted. The caller holds the people's locks (app.usage_lock_people).
+-- deleted. The caller holds the people's locks (app.usage_lock_people). One person at
+-- a time: each statement is an index lookup on the person, whatever the planner
+-- believes of the table's size (a set-based DELETE ... USING unnest() was planned as a
+-- scan of every person connected).
 CREATE FUNCTION app.usage_open_sync(p_people app.usage_person[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
 DECLARE
-  n integer;
+  n integer := 0;
+  c integer;
+  p app.usage_person;
+  w record;
 BEGIN
-  IF coalesce(cardinality(p_people), 0) = 0 THEN RETURN 0; END IF;
-  WITH want AS (SELECT * FROM app.usage_open_want(p_people)),
-  del AS (
-    DELETE FROM usage_open_keys u USING (SELECT DISTINCT * FROM unnest(p_people)) k
-     WHERE u.call_id = k.call_id AND u.identity = k.identity AND u.user_id IS NOT DISTINCT FROM k.user_id
-       AND NOT EXISTS (SELECT 1 FROM want w WHERE w.call_id = u.call_id AND w.identity = u.identity
-                                            AND w.user_id IS NOT DISTINCT FROM u.user_id)
-    RETURNING 1),
-  up AS (
-    INSERT INTO usage_open_keys AS u (call_id, identity, user_id, since, covered, closed_days, sday, since_s, first_mark)
-    SELECT * FROM want ORDER BY call_id, identity
-    ON CONFLICT ON CONSTRAINT usage_open_keys_person DO UPDATE
-      SET since = EXCLUDED.since, covered = EXCLUDED.covered, closed_days = EXCLUDED.closed_days,
-          sday = EXCLUDED.sday, since_s = EXCLUDED.since_s, first_mark = EXCLUDED.first_mark
-      WHERE (u.since, u.covered, u.closed_days) IS DISTINCT FROM (EXCLUDED.since, EXCLUDED.covered, EXCLUDED.closed_days)
-    RETURNING 1)
-  SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM up) INTO n;
+  FOR p IN SELECT DISTINCT x.call_id, x.identity, x.user_id FROM unnest(p_people) x ORDER BY 1, 2 LOOP
+    SELECT * INTO w FROM app.usage_open_want(ARRAY[p]);
+    IF NOT FOUND THEN
+      DELETE FROM usage_open_keys u
+       WHERE u.call_id = p.call_id AND u.identity = p.identity AND u.user_id IS NOT DISTINCT FROM p.user_id;
+    ELSE
+      INSERT INTO usage_open_keys AS u (call_id, identity, user_id, since, covered, closed_days, sday, since_s, first_mark)
+      VALUES (w.call_id, w.identity, w.user_id, w.since, w.covered, w.closed_days, w.sday, w.since_s, w.first_mark)
+      ON CONFLICT ON CONSTRAINT usage_open_keys_person DO UPDATE
+        SET since = EXCLUDED.since, covered = EXCLUDED.covered, closed_days = EXCLUDED.closed_days,
+            sday = EXCLUDED.sday, since_s = EXCLUDED.since_s, first_mark = EXCLUDED.first_mark
+        WHERE (u.since, u.covered, u.closed_days) IS DISTINCT FROM (EXCLUDED.since, EXCLUDED.covered, EXCLUDED.closed_days);
+    END IF;
+    GET DIAGNOSTICS c = ROW_COUNT;
+    n := n + c;
+  END LOOP;
   RETURN n;
 END $$;
 
