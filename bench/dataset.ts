@@ -77,8 +77,11 @@ interface Sinks {
 }
 
 /** Rows of calls [from, to), as COPY text lines, into the given sinks. */
+/** The generated calls are spread over the year before this instant. */
+export const DATASET_END = Date.UTC(2026, 0, 1);
+
 function generateCalls(from: number, to: number, total: number, out: Sinks, random: () => number, pick: () => number) {
-  const end = Date.UTC(2026, 0, 1);
+  const end = DATASET_END;
   const span = 365 * 86_400_000;
   for (let k = from; k < to; k++) {
     const creator = pick();
