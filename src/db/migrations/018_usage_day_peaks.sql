@@ -23,78 +23,61 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT (p_minute AT TIME ZONE 'UTC')::date
 $$;
 
--- Raises days' peaks to the given values where they are higher; creates missing days.
-CREATE FUNCTION app.usage_peaks_raise(p_days date[], p_peaks integer[]) RETURNS void
+-- A minute mark's value and its day.
+CREATE TYPE app.usage_day_value AS (day date, value integer);
+
+-- Raises days' peaks to the highest of the given values where that is higher; creates
+-- missing days.
+CREATE FUNCTION app.usage_peaks_raise(p_up app.usage_day_value[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  IF coalesce(cardinality(p_days), 0) = 0 THEN RETURN; END IF;
-  INSERT INTO usage_day_peaks (day, peak)
-  SELECT d, p FROM unnest(p_days, p_peaks) AS x(d, p) WHERE p > 0 ORDER BY d
-  ON CONFLICT (day) DO NOTHING;
-  UPDATE usage_day_peaks t SET peak = x.p
-    FROM unnest(p_days, p_peaks) AS x(d, p)
-   WHERE t.day = x.d AND t.peak < x.p;
+  IF coalesce(cardinality(p_up), 0) = 0 THEN RETURN; END IF;
+  WITH m AS (SELECT day, max(value) AS peak FROM unnest(p_up) GROUP BY day HAVING max(value) > 0)
+  INSERT INTO usage_day_peaks (day, peak) SELECT day, peak FROM m ORDER BY day ON CONFLICT (day) DO NOTHING;
+  UPDATE usage_day_peaks t SET peak = m.peak
+    FROM (SELECT day, max(value) AS peak FROM unnest(p_up) GROUP BY day) m
+   WHERE t.day = m.day AND t.peak < m.peak;
 END $$;
 
--- Clears the peaks of days where a mark fell from (or to below) the peak.
-CREATE FUNCTION app.usage_peaks_clear(p_days date[], p_was integer[]) RETURNS void
+-- Clears the peaks of days where a mark fell from a value at or above the peak.
+CREATE FUNCTION app.usage_peaks_clear(p_down app.usage_day_value[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  IF coalesce(cardinality(p_days), 0) = 0 THEN RETURN; END IF;
+  IF coalesce(cardinality(p_down), 0) = 0 THEN RETURN; END IF;
   UPDATE usage_day_peaks t SET peak = NULL
-    FROM unnest(p_days, p_was) AS x(d, w)
-   WHERE t.day = x.d AND t.peak <= x.w;
+    FROM (SELECT day, max(value) AS was FROM unnest(p_down) GROUP BY day) m
+   WHERE t.day = m.day AND t.peak <= m.was;
 END $$;
 
-CREATE FUNCTION app.usage_minutes_after_insert() RETURNS trigger
+-- One statement trigger function for the three events: marks written or raised go up,
+-- marks lowered (their old value) or deleted go down.
+CREATE FUNCTION app.usage_minutes_peaks() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-  ds date[];
-  ps integer[];
+  up app.usage_day_value[];
+  down app.usage_day_value[];
 BEGIN
-  SELECT array_agg(d ORDER BY d), array_agg(p ORDER BY d) INTO ds, ps
-    FROM (SELECT app.usage_day_of_minute(minute) AS d, max(participants) AS p FROM new_rows GROUP BY 1) x;
-  PERFORM app.usage_peaks_raise(ds, ps);
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION app.usage_minutes_after_update() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  ds date[];
-  ps integer[];
-BEGIN
-  SELECT array_agg(d ORDER BY d), array_agg(p ORDER BY d) INTO ds, ps
-    FROM (SELECT app.usage_day_of_minute(o.minute) AS d, max(o.participants) AS p
-            FROM old_rows o JOIN new_rows n ON n.minute = o.minute
-           WHERE n.participants < o.participants GROUP BY 1) x;
-  PERFORM app.usage_peaks_clear(ds, ps);
-  SELECT array_agg(d ORDER BY d), array_agg(p ORDER BY d) INTO ds, ps
-    FROM (SELECT app.usage_day_of_minute(n.minute) AS d, max(n.participants) AS p
-            FROM old_rows o JOIN new_rows n ON n.minute = o.minute
-           WHERE n.participants > o.participants GROUP BY 1) x;
-  PERFORM app.usage_peaks_raise(ds, ps);
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION app.usage_minutes_after_delete() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  ds date[];
-  ps integer[];
-BEGIN
-  SELECT array_agg(d ORDER BY d), array_agg(p ORDER BY d) INTO ds, ps
-    FROM (SELECT app.usage_day_of_minute(minute) AS d, max(participants) AS p FROM old_rows GROUP BY 1) x;
-  PERFORM app.usage_peaks_clear(ds, ps);
+  IF TG_OP = 'INSERT' THEN
+    up := array(SELECT ROW(app.usage_day_of_minute(n.minute), n.participants)::app.usage_day_value FROM new_rows n);
+  ELSIF TG_OP = 'UPDATE' THEN
+    up := array(SELECT ROW(app.usage_day_of_minute(n.minute), n.participants)::app.usage_day_value
+                  FROM old_rows o JOIN new_rows n ON n.minute = o.minute WHERE n.participants > o.participants);
+    down := array(SELECT ROW(app.usage_day_of_minute(o.minute), o.participants)::app.usage_day_value
+                    FROM old_rows o JOIN new_rows n ON n.minute = o.minute WHERE n.participants < o.participants);
+  ELSE
+    down := array(SELECT ROW(app.usage_day_of_minute(o.minute), o.participants)::app.usage_day_value FROM old_rows o);
+  END IF;
+  PERFORM app.usage_peaks_clear(down);
+  PERFORM app.usage_peaks_raise(up);
   RETURN NULL;
 END $$;
 
 CREATE TRIGGER usage_minutes_peaks_insert AFTER INSERT ON usage_minutes
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.usage_minutes_after_insert();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.usage_minutes_peaks();
 CREATE TRIGGER usage_minutes_peaks_update AFTER UPDATE ON usage_minutes
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.usage_minutes_after_update();
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app.usage_minutes_peaks();
 CREATE TRIGGER usage_minutes_peaks_delete AFTER DELETE ON usage_minutes
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app.usage_minutes_after_delete();
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app.usage_minutes_peaks();
 
 -- Sets the peaks of UTC days [p_from, p_to), and of every day whose peak was cleared,
 -- from their marks; returns how many rows it changed. The caller holds the exclusive
@@ -127,9 +110,8 @@ BEGIN
   RETURN app.usage_rebuild(p_from, p_to) + app.usage_peaks_rebuild(p_from, p_to);
 END $$;
 
-REVOKE EXECUTE ON FUNCTION app.usage_peaks_raise(date[], integer[]), app.usage_peaks_clear(date[], integer[]),
-  app.usage_minutes_after_insert(), app.usage_minutes_after_update(), app.usage_minutes_after_delete(),
-  app.usage_peaks_rebuild(date, date), app.usage_rebuild_with_peaks(date, date) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION app.usage_peaks_raise(app.usage_day_value[]), app.usage_peaks_clear(app.usage_day_value[]),
+  app.usage_minutes_peaks(), app.usage_peaks_rebuild(date, date), app.usage_rebuild_with_peaks(date, date) FROM PUBLIC;
 
 -- The days recorded so far.
 INSERT INTO usage_day_peaks (day, peak)
