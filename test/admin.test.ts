@@ -227,6 +227,10 @@ describe('operator API', () => {
     assert.deepEqual(rooms.map((r: { room_name: string }) => r.room_name), ['adm-standup']);
     assert.deepEqual(rooms[0].participants.map((p: { display_name: string }) => p.display_name), ['Alice']);
     assert.equal(rooms[0].participants_total, 1);
+    // The join time as the rest of the API writes instants (Date#toISOString).
+    const joined = await t.ctx.db.privileged(async (sql) =>
+      (await sql.query(`SELECT joined_at FROM call_participants WHERE participant_id = $1`, [rooms[0].participants[0].participant_id])).rows[0].joined_at as Date);
+    assert.equal(rooms[0].participants[0].joined_at, joined.toISOString());
   });
 
   it('lists the first participants of a big live room (20 unless asked), and counts them all', async () => {

@@ -156,7 +156,7 @@ export interface LiveSessionRow {
   identity: string;
   display_name: string | null;
   role: string;
-  joined_at: Date | null;
+  joined_at: string | null; // ISO 8601, formatted by PostgreSQL
   audio_enabled: boolean;
   video_enabled: boolean;
   screen_sharing: boolean;
@@ -167,11 +167,14 @@ export interface LiveSessionRow {
  * The first `perRoom` connected sessions of each room (earliest joins first), along
  * call_participants_connected_join_idx: a webinar room with thousands of guests costs
  * `perRoom` rows, not thousands (calls.participant_count gives each room's total).
+ * A page of 100 rooms is 2,000 rows: the join time comes as ISO text, not parsed into a
+ * Date and formatted back for each.
  */
 export async function liveSessions(sql: Sql, callIds: string[], perRoom: number): Promise<LiveSessionRow[]> {
   if (callIds.length === 0) return [];
   const { rows } = await sql.query<LiveSessionRow>(
-    `SELECT s.call_id, s.participant_id, s.user_id, s.identity, s.display_name, s.role, s.joined_at, s.audio_enabled,
+    `SELECT s.call_id, s.participant_id, s.user_id, s.identity, s.display_name, s.role,
+            to_char(s.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS joined_at, s.audio_enabled,
             s.video_enabled, s.screen_sharing, s.avg_quality_score
        FROM unnest($1::uuid[]) AS c(call_id)
       CROSS JOIN LATERAL (

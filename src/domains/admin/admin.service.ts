@@ -168,15 +168,19 @@ export class AdminService {
       const rooms = await repo.liveRooms(sql, limit);
       return { rooms, sessions: await repo.liveSessions(sql, rooms.map((r) => r.call_id), perRoom) };
     });
+    const byRoom = new Map<string, Array<Omit<repo.LiveSessionRow, 'call_id'>>>();
+    for (const { call_id, ...s } of sessions) {
+      const list = byRoom.get(call_id);
+      if (list) list.push(s);
+      else byRoom.set(call_id, [s]);
+    }
     return {
       rooms: rooms.map((r) => ({
         ...r,
         started_at: iso(r.started_at),
         created_at: r.created_at.toISOString(),
         participants_total: r.participant_count,
-        participants: sessions
-          .filter((s) => s.call_id === r.call_id)
-          .map(({ call_id: _, ...s }) => ({ ...s, joined_at: iso(s.joined_at) })),
+        participants: byRoom.get(r.call_id) ?? [],
       })),
     };
   }
