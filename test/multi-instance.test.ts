@@ -1,7 +1,8 @@
 // Three real service processes on one PostgreSQL database and one Redis, with a
 // round-robin client in front: live events reach subscribers on every instance, rate
 // limits are one budget, a job's lock is shared, and webhooks spread over instances
-// in any order (and twice) give the same history as one in-order delivery.
+// in any order (and twice) give the same history as one in-order delivery. Twice: as
+// three single processes, and as three instances of WORKERS=2 each (six HTTP workers).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -30,7 +31,7 @@ const T0 = 1_800_000_000;
 const MIC = 2;
 const CAMERA = 1;
 
-describe('several instances on one database', { skip, timeout: 180_000 }, () => {
+for (const workers of ['1', '2']) describe(`several instances on one database (WORKERS=${workers} each)`, { skip, timeout: 240_000 }, () => {
   let database: TestDatabase;
   const instances: Instance[] = [];
   const streams: SseStream[] = [];
@@ -52,6 +53,7 @@ describe('several instances on one database', { skip, timeout: 180_000 }, () => 
   before(async () => {
     database = await createTestDatabase('postgres');
     const env = {
+      WORKERS: workers,
       DATABASE_URL: database.url!,
       REDIS_URL: redisUrl,
       JOBS_ENABLED: 'true',
