@@ -81,9 +81,23 @@ export interface Service {
 }
 
 /** `node --import tsx src/main.ts` with the given env; resolves once /health answers. */
+/**
+ * The service as production runs it when BENCH_SERVICE is `dist`: the built artifact
+ * (`npm run build`) with the node flags of package.json's start:prod; else the sources
+ * through tsx, whose loader adds memory and start-up time of its own.
+ */
+export function serviceCommand(): string[] {
+  if (process.env.BENCH_SERVICE !== 'dist') return ['--import', 'tsx', 'src/main.ts'];
+  const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...args] = pkg.scripts['start:prod']!.split(/\s+/);
+  if (node !== 'node') throw new Error(`start:prod does not start with node: ${pkg.scripts['start:prod']}`);
+  // bench/memory.ts compares node flags of its own (through NODE_OPTIONS).
+  return process.env.BENCH_NODE_FLAGS === 'none' ? args.filter((a) => !a.startsWith('--')) : args;
+}
+
 export async function startService(env: Record<string, string>): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, serviceCommand(), {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
