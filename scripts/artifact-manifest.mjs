@@ -30,7 +30,7 @@ const prodPkg = {
   type: pkg.type,
   engines: pkg.engines,
   // Only what runs from the artifact: no TypeScript loader, no dev tooling.
-  scripts: { start: 'node dist/main.js', migrate: 'node dist/cli/migrate.js' },
+  scripts: { start: pkg.scripts['start:prod'], migrate: 'node dist/cli/migrate.js' },
   dependencies: pkg.dependencies,
   // Kept so the lock stays in sync; `--omit=dev` leaves them uninstalled.
   devDependencies: pkg.devDependencies,
