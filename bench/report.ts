@@ -90,7 +90,7 @@ const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
 export function markdown(report: {
   started_at: string;
   machine: { cpus: number; cpu: string; memory_gb: number; loadavg_at_start: number[]; node: string; postgres: string };
-  settings: { duration_s: number; connections: number; db_pool: number; scales: string[]; postgres_via?: string };
+  settings: { duration_s: number; connections: number; db_pool: number; scales: string[]; postgres_via?: string; service?: string };
   results: Measured[];
   targets: Target[];
 }): string {
@@ -99,7 +99,7 @@ export function markdown(report: {
     `### AuraLink benchmark, ${report.started_at}`,
     '',
     `Machine: ${m.cpus} x ${m.cpu}, ${m.memory_gb} GB, load average at start ${m.loadavg_at_start.map((x) => x.toFixed(1)).join(' ')}; Node ${m.node}, PostgreSQL ${m.postgres}.`,
-    `Scales run: ${report.settings.scales.join(', ')}. ${report.settings.duration_s} s per scenario, ${report.settings.connections} HTTP connections, database pool ${report.settings.db_pool} (pgbench uses as many connections, prepared mode); PostgreSQL over ${report.settings.postgres_via ?? 'tcp'}.`,
+    `Scales run: ${report.settings.scales.join(', ')}. ${report.settings.duration_s} s per scenario, ${report.settings.connections} HTTP connections, database pool ${report.settings.db_pool} (pgbench uses as many connections, prepared mode); PostgreSQL over ${report.settings.postgres_via ?? 'tcp'}.${report.settings.service ? ` Service: ${report.settings.service}.` : ''}`,
     '',
     '| Scenario | Calls | Conns | Requests | Req/s | p50 ms | p99 ms | Errors/non-2xx | Server peak RSS MB (growth) | CPU ms/req | Notes |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

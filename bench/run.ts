@@ -7,7 +7,7 @@
 // Needs PostgreSQL (TEST_DATABASE_URL / BENCH_ADMIN_URL) and pgbench; MinIO for the
 // file scenarios (TEST_S3_*). Other load on the machine skews absolute numbers: read
 // the ratios, which are measured back to back.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import pg from 'pg';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { eventJson, sign } from '../test/helpers/webhooks.ts';
 import { benchDatabaseUrl, userId } from './dataset.ts';
-import { cannon, pgbench, startService, tokenFor, type Measured, type Service } from './lib.ts';
+import { cannon, pgbench, serviceCommand, startService, tokenFor, type Measured, type Service } from './lib.ts';
 import { evaluateTargets, markdown } from './report.ts';
 import { adminScenarios } from './admin.ts';
 import { deepCursor, listCallsSql, pgbenchScript } from './list-sql.ts';
@@ -322,6 +322,12 @@ async function main() {
   if (scales.length === 0) throw new Error('no bench database: run `npm run bench:dataset -- --scale 10k,1m` first');
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const withUpload = !args.includes('--no-upload');
+  // The service as production runs it (dist/, start:prod's node flags), built now;
+  // BENCH_SERVICE=tsx runs the sources instead.
+  if (process.env.BENCH_SERVICE !== 'tsx') {
+    process.env.BENCH_SERVICE = 'dist';
+    execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const started = new Date();
   const results: Measured[] = [];
   const largest = scales[scales.length - 1]!;
@@ -352,7 +358,8 @@ async function main() {
   const report = {
     started_at: started.toISOString(),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memory_gb: Math.round(os.totalmem() / 2 ** 30), loadavg_at_start: os.loadavg(), node: process.version, postgres: pgVersion },
-    settings: { duration_s: DURATION, connections: CONNECTIONS, db_pool: POOL, scales, postgres_via: PG_SOCKET ? `unix socket ${PG_SOCKET}` : 'tcp' },
+    settings: { duration_s: DURATION, connections: CONNECTIONS, db_pool: POOL, scales, postgres_via: PG_SOCKET ? `unix socket ${PG_SOCKET}` : 'tcp',
+      service: process.env.BENCH_SERVICE === 'dist' ? `node ${serviceCommand().join(' ')} (the build, as npm run start:prod)` : 'node --import tsx src/main.ts' },
     results,
     targets: evaluateTargets(results, scales),
   };
