@@ -173,19 +173,34 @@ export async function joinState(sql: Sql, callId: string, identity: string): Pro
   return rows[0] ?? null;
 }
 
-/**
- * lockCallShared and joinState for a call named by its key (id or room name), so that
- * both can be written in the same round trip as the room's lookup: PostgreSQL runs them
- * in order, so the state is still read after the lock is held.
- */
-export async function lockCallSharedByKey(sql: Sql, key: string, isUuid: boolean): Promise<void> {
-  await sql.query(
-    `SELECT pg_advisory_xact_lock_shared(hashtextextended('call:' || call_id::text, 0))
-       FROM calls WHERE ${isUuid ? 'call_id = $1::uuid' : 'room_name = $1'}`,
-    [key],
-  );
+export interface GrantTarget {
+  call_id: string;
+  created_by: string;
+  /** The caller's display name, username or AuraID, whichever is set first. */
+  caller_name: string | null;
 }
 
+/**
+ * The call a grant is for (named by id or room name), the caller's name, and the shared
+ * side of the call's lock, in one statement: the lock is taken only on a call the caller
+ * may see. joinStateByKey is written right behind it in the same round trip; PostgreSQL
+ * runs them in order, so the state is read in a snapshot taken after the lock is held.
+ * (The lookup, the name and the lock were three statements: each costs the backend a
+ * bind, an executor start and its RLS checks, and the driver a result.)
+ */
+export async function findForGrant(sql: Sql, key: string, isUuid: boolean, userId: string): Promise<GrantTarget | null> {
+  const { rows } = await sql.query<GrantTarget & { locked: unknown }>(
+    `SELECT call_id, created_by,
+            (SELECT coalesce(display_name, username, aura_id) FROM users WHERE user_id = $2) AS caller_name,
+            pg_advisory_xact_lock_shared(hashtextextended('call:' || call_id::text, 0)) AS locked
+       FROM calls WHERE ${isUuid ? 'call_id = $1::uuid' : 'room_name = $1'}`,
+    [key, userId],
+  );
+  const row = rows[0];
+  return row ? { call_id: row.call_id, created_by: row.created_by, caller_name: row.caller_name } : null;
+}
+
+/** joinState for a call named by its key, written behind findForGrant (see there). */
 export async function joinStateByKey(sql: Sql, key: string, isUuid: boolean, identity: string): Promise<JoinState | null> {
   const { rows } = await sql.query<JoinState>(
     `SELECT c.room_name, c.status, c.max_participants, c.screen_sharing_enabled,

@@ -177,16 +177,12 @@ export class RoomsService {
       throw validation(`metadata must be at most ${TOKEN_METADATA_MAX_BYTES} bytes`);
     }
     // One transaction from lookup to seat in two round trips (token minting is a hot
-    // path): the lookup, the caller's name, the call's shared lock and its state are
-    // written back to back; then the seat, with COMMIT behind it.
+    // path): the lookup with the caller's name and the call's shared lock, then its
+    // state, written back to back; then the seat, with COMMIT behind it.
     return this.db.asUser(userId, async (sql) => {
       const isUuid = UUID_RE.test(key);
-      const [room, name, , locked] = await Promise.all([
-        repo.findByKey(sql, key, isUuid),
-        input.display_name
-          ? null
-          : sql.query<{ n: string | null }>('SELECT coalesce(display_name, username, aura_id) AS n FROM users WHERE user_id = $1', [userId]),
-        repo.lockCallSharedByKey(sql, key, isUuid),
+      const [room, locked] = await Promise.all([
+        repo.findForGrant(sql, key, isUuid, userId),
         repo.joinStateByKey(sql, key, isUuid, userId),
       ]);
       if (!room) throw notFound('Room');
@@ -195,7 +191,7 @@ export class RoomsService {
       if (!isCreator && (role === 'host' || role === 'moderator')) {
         throw forbidden('Only the room creator may join as host or moderator');
       }
-      const displayName = input.display_name || (name?.rows[0]?.n ?? 'Guest');
+      const displayName = input.display_name || (room.caller_name ?? 'Guest');
       return grantJoin(
         sql,
         { livekit: this.livekit, config: this.config },
