@@ -49,7 +49,7 @@ async function api(svc: Service, token: string, method: string, url: string, bod
 }
 
 /** The request generator of a scenario (same shapes as bench/run.ts and bench/cpu.ts). */
-async function scenario(svc: Service, name: string): Promise<() => Shot> {
+export async function scenario(svc: Service, name: string): Promise<() => Shot> {
   const tokens = await Promise.all(Array.from({ length: 1000 }, (_, i) => tokenFor(userId(i + 1))));
   const auth = (rank: number) => ({ authorization: `Bearer ${tokens[rank - 1]}` });
   const anyUser = () => auth(1 + Math.floor(Math.random() * 1000));
@@ -103,8 +103,16 @@ async function scenario(svc: Service, name: string): Promise<() => Shot> {
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface CpuProfile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
 
+// Node's bindings that make a write system call (a socket: HTTP responses, PostgreSQL; a
+// file: pino's stdout). The sampler runs on wall time, and a process that wakes its peer
+// with a write is often descheduled right there on a loaded machine, so these collect far
+// more samples than the CPU they use (/proc's system time says how much that is): apart.
+const WRITES = /^(writev|writeUtf8String|writeBuffer|writeString|writeLatin1String|writeUcs2String|writeAsciiString)$/;
+const WRITES_AREA = '(write system calls)';
+
 /** Where a function's code lives, as the area it counts toward. */
 export function areaOf(url: string, fn: string): string {
+  if (!url && WRITES.test(fn)) return WRITES_AREA;
   if (!url) return fn.startsWith('(') ? fn : '(native/builtin)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) {
@@ -145,7 +153,7 @@ function report(p: CpuProfile, fromUs: number, toUs: number, requests: number): 
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const areas = new Map<string, number>();
   const fns = new Map<string, { ms: number; area: string }>();
-  const aside = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
+  const aside = new Set(['(idle)', '(program)', '(garbage collector)', '(root)', WRITES_AREA]);
   let busy = 0;
   for (const [id, ms] of self) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
@@ -161,24 +169,29 @@ function report(p: CpuProfile, fromUs: number, toUs: number, requests: number): 
   }
   const pct = (ms: number) => `${((100 * ms) / busy).toFixed(1)}%`;
   const perReq = (ms: number) => (requests > 0 ? (ms / requests).toFixed(4) : '?');
-  const lines = [`Samples ${windowed ? 'during the measured load' : 'of the whole run (window not found)'}; shares of JavaScript-busy time (${busy.toFixed(0)} ms; idle, (program) and GC apart).`, '',
+  const lines = [`Samples ${windowed ? 'during the measured load' : 'of the whole run (window not found)'}; shares of JavaScript-busy time (${busy.toFixed(0)} ms; idle, (program), GC and write system calls apart).`, '',
     '| area | self ms | share | ms/request |', '|---|---|---|---|'];
   for (const [area, ms] of [...areas].filter(([a]) => !aside.has(a)).sort((a, b) => b[1] - a[1])) lines.push(`| ${area} | ${ms.toFixed(0)} | ${pct(ms)} | ${perReq(ms)} |`);
-  for (const a of ['(garbage collector)', '(program)', '(idle)']) lines.push(`| ${a} | ${(areas.get(a) ?? 0).toFixed(0)} | (apart) | ${perReq(areas.get(a) ?? 0)} |`);
+  for (const a of [WRITES_AREA, '(garbage collector)', '(program)', '(idle)']) lines.push(`| ${a} | ${(areas.get(a) ?? 0).toFixed(0)} | (apart) | ${perReq(areas.get(a) ?? 0)} |`);
   lines.push('', `| top ${TOP} functions by self time | area | share |`, '|---|---|---|');
   for (const [key, f] of [...fns].sort((a, b) => b[1].ms - a[1].ms).slice(0, TOP)) lines.push(`| \`${key.replace(/\|/g, '\\|')}\` | ${f.area} | ${pct(f.ms)} |`);
   return lines.join('\n');
 }
 
-async function main() {
-  const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auralink-prof-'));
+/** The service's settings for a profile (or an A/B run); `profDir` adds --cpu-prof. */
+export function profileEnv(profDir: string | null): Record<string, string> {
   // The schema as bench/run.ts or bench:dataset left it: a profile does not migrate.
-  const svc = await startService({
+  return {
     DATABASE_URL: benchDatabaseUrl(SCALE), WORKERS: '1', LOG_LEVEL: 'info', NODE_ENV: 'development', JOBS_ENABLED: 'false',
     RATE_LIMIT_MAX: '1000000', REDIS_URL: '', LIVEKIT_URL: '', LIVEKIT_API_KEY: LK.key, LIVEKIT_API_SECRET: LK.secret,
     CLAMD_HOST: '', SCAN_ENABLED: 'false', MIGRATE_ON_START: 'false', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'auralink-prof-data-')),
-    ...(PROFILE ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim() } : {}),
-  });
+    ...(profDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim() } : {}),
+  };
+}
+
+async function main() {
+  const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auralink-prof-'));
+  const svc = await startService(profileEnv(PROFILE ? profDir : null));
   let from = 0;
   let to = 0;
   let split = '';
