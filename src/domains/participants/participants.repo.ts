@@ -45,14 +45,16 @@ export interface Seat {
 /**
  * Reuses the identity's untaken seat, else adds one: one statement, race-free through
  * the partial unique index of migration 006 (concurrent grants meet in ON CONFLICT).
+ * Returns the seat's id only: a grant needs nothing else, and every returned column is
+ * output the backend formats and the driver describes and parses on the hot path.
  */
-export async function upsertWaiting(sql: Sql, s: Seat): Promise<ParticipantRow> {
-  const { rows } = await sql.query<ParticipantRow>(
+export async function upsertWaiting(sql: Sql, s: Seat): Promise<Pick<ParticipantRow, 'participant_id'>> {
+  const { rows } = await sql.query<Pick<ParticipantRow, 'participant_id'>>(
     `INSERT INTO call_participants (call_id, user_id, identity, display_name, role, metadata)
      VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (call_id, identity) WHERE status = 'waiting' AND participant_sid IS NULL
      DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, metadata = EXCLUDED.metadata
-     RETURNING ${COLUMNS}`,
+     RETURNING participant_id`,
     [s.callId, s.userId, s.identity, s.displayName, s.role, JSON.stringify(s.metadata ?? {})],
   );
   return rows[0]!;
