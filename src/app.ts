@@ -1,6 +1,5 @@
 // Builds the Fastify app from its parts. main.ts listens on it; tests inject into it.
 import crypto from 'node:crypto';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +12,7 @@ import { clientErrorHandler, connectHandler, requireHost } from './http/client-e
 import { registerCors } from './http/cors.ts';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics, instrument } from './http/metrics.ts';
 import { ErrorResponse } from './http/schemas.ts';
 import { finishDocument, OPENAPI_TAGS } from './http/openapi.ts';
@@ -123,7 +123,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     app.swagger(),
   );
 
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  securityHeaders(app);
   await registerCors(app, config.http.corsOrigins);
 
   const registry = createMetrics(ctx.db.pool);
