@@ -40,15 +40,104 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT date_bin(interval '1 minute', t - interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00') + interval '1 minute'
 $$;
 
--- Locks people in one order (the order app.usage_apply locks them in), so a statement
--- that changes the spans of some and the open sessions of others takes every lock it
--- needs before the first write.
+-- Locks the people a statement changes, in one order, before its first write: the
+-- spans of some and the open sessions of others alike. A person's lock keeps two
+-- transactions that change that person's sessions from both starting from the same
+-- "before"; the shared lock 727006 lets the rebuilds (exclusive) run alone. A statement
+-- that changes more than 64 people (a webinar room ending, a bulk delete) takes 727006
+-- exclusively instead: a lock per person would be thousands of entries in the server's
+-- shared lock table (64 per connection), which ran out ("out of shared memory") when
+-- 100,000 sessions were deleted at once, failing that statement and others' alike.
 CREATE FUNCTION app.usage_lock_people(p_people app.usage_person[]) RETURNS void
-LANGUAGE sql AS $$
-  SELECT pg_advisory_xact_lock_shared(727006);
-  SELECT pg_advisory_xact_lock(hashtextextended('usage:' || k.call_id::text || '/' || k.identity, 0))
-    FROM (SELECT DISTINCT call_id, identity FROM unnest(p_people) ORDER BY 1, 2) k;
-$$;
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT count(DISTINCT (p.call_id, p.identity)) FROM unnest(p_people) p) > 64 THEN
+    PERFORM pg_advisory_xact_lock(727006);
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(727006);
+  PERFORM pg_advisory_xact_lock(hashtextextended('usage:' || k.call_id::text || '/' || k.identity, 0))
+     FROM (SELECT DISTINCT p.call_id, p.identity FROM unnest(p_people) p ORDER BY 1, 2) k;
+END $$;
+
+-- 008's app.usage_apply without its own locks: app.usage_keep takes them first, for
+-- the spans and the open sessions together (app.usage_lock_people).
+CREATE OR REPLACE FUNCTION app.usage_apply(p_changes app.usage_change[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  ks app.usage_key_spans[];
+  kd app.usage_key_day[];
+  zero timestamptz[];
+BEGIN
+  IF coalesce(cardinality(p_changes), 0) = 0 THEN RETURN; END IF;
+
+  -- "Before" is the table now with the changed sessions put back as they were.
+  WITH ch AS (SELECT * FROM unnest(p_changes)),
+  keys AS (SELECT DISTINCT call_id, identity, user_id FROM ch)
+  SELECT array_agg(ROW(k.call_id, k.user_id,
+           coalesce((SELECT range_agg(s.span) FROM (
+               SELECT app.usage_span(p.joined_at, p.left_at) AS span FROM call_participants p
+                WHERE p.call_id = k.call_id AND p.identity = k.identity AND p.user_id IS NOT DISTINCT FROM k.user_id
+                  AND NOT EXISTS (SELECT 1 FROM ch WHERE ch.participant_id = p.participant_id AND ch.call_id = k.call_id
+                                    AND ch.identity = k.identity AND ch.user_id IS NOT DISTINCT FROM k.user_id)
+               UNION ALL
+               SELECT ch.old_span FROM ch WHERE ch.call_id = k.call_id AND ch.identity = k.identity
+                                            AND ch.user_id IS NOT DISTINCT FROM k.user_id) s
+             WHERE s.span IS NOT NULL), '{}'::tstzmultirange),
+           app.usage_person_spans(k.call_id, k.identity, k.user_id))::app.usage_key_spans)
+    INTO ks FROM keys k;
+
+  SELECT array_agg(d ORDER BY d.call_id, d.day) INTO kd FROM app.usage_key_days(ks) d;
+  IF kd IS NOT NULL THEN
+    -- Per call and day; the returned rows tell whether the call gained or lost the day.
+    WITH delta AS (
+      SELECT call_id, day, sum(ms_after - ms_before)::bigint AS dms,
+             sum((ms_after > 0)::int - (ms_before > 0)::int)::int AS dp
+        FROM unnest(kd) GROUP BY call_id, day),
+    up AS (
+      INSERT INTO usage_call_days AS u (call_id, day, participant_ms, participations)
+      SELECT call_id, day, dms, dp FROM delta ORDER BY call_id, day
+      ON CONFLICT (call_id, day) DO UPDATE
+        SET participant_ms = u.participant_ms + EXCLUDED.participant_ms,
+            participations = u.participations + EXCLUDED.participations
+      RETURNING u.call_id, u.day, u.participant_ms)
+    INSERT INTO usage_days AS t (day, shard, participant_ms, participations, calls)
+    SELECT up.day, app.usage_shard(up.call_id), sum(delta.dms), sum(delta.dp),
+           sum((up.participant_ms > 0)::int - ((up.participant_ms - delta.dms) > 0)::int)
+      FROM up JOIN delta ON delta.call_id = up.call_id AND delta.day = up.day
+     GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (day, shard) DO UPDATE
+      SET participant_ms = t.participant_ms + EXCLUDED.participant_ms,
+          participations = t.participations + EXCLUDED.participations,
+          calls = t.calls + EXCLUDED.calls;
+
+    INSERT INTO usage_user_days AS u (user_id, day, participant_ms, calls)
+    SELECT user_id, day, sum(ms_after - ms_before), sum((ms_after > 0)::int - (ms_before > 0)::int)
+      FROM unnest(kd) WHERE user_id IS NOT NULL
+     GROUP BY user_id, day ORDER BY user_id, day
+    ON CONFLICT (user_id, day) DO UPDATE
+      SET participant_ms = u.participant_ms + EXCLUDED.participant_ms, calls = u.calls + EXCLUDED.calls;
+
+    DELETE FROM usage_call_days u USING unnest(kd) k
+     WHERE u.call_id = k.call_id AND u.day = k.day AND u.participant_ms = 0 AND u.participations = 0;
+    DELETE FROM usage_user_days u USING unnest(kd) k
+     WHERE u.user_id = k.user_id AND u.day = k.day AND u.participant_ms = 0 AND u.calls = 0;
+    DELETE FROM usage_days t USING unnest(kd) k
+     WHERE t.day = k.day AND t.shard = app.usage_shard(k.call_id)
+       AND t.participant_ms = 0 AND t.participations = 0 AND t.calls = 0;
+  END IF;
+
+  WITH up AS (
+    INSERT INTO usage_minutes AS u (minute, participants)
+    SELECT minute, delta FROM app.usage_key_marks(ks) ORDER BY minute
+    ON CONFLICT (minute) DO UPDATE SET participants = u.participants + EXCLUDED.participants
+    RETURNING u.minute, u.participants)
+  SELECT array_agg(minute) INTO zero FROM up WHERE participants = 0;
+  IF zero IS NOT NULL THEN
+    DELETE FROM usage_minutes WHERE minute = ANY (zero) AND participants = 0;
+  END IF;
+END $$;
+ALTER FUNCTION app.usage_apply(app.usage_change[]) SET jit = off;
 
 -- What usage_open_keys should hold for some people, from their sessions in the table
 -- now (none for a person with no open session).
