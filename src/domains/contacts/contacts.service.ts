@@ -46,8 +46,8 @@ const view = (r: repo.ContactRow): ContactView => ({
   is_blocked: r.is_blocked,
   notes: r.notes,
   tags: r.tags,
-  created_at: r.created_at.toISOString(),
-  updated_at: r.updated_at.toISOString(),
+  created_at: r.created_at,
+  updated_at: r.updated_at,
 });
 
 // Tags are compared exactly; normalising here keeps "Work" and "work " one tag.
