@@ -137,7 +137,7 @@ export interface LiveRoomRow {
   max_participants: number;
 }
 
-/** Calls that are open (waiting or active), busiest first, along calls_status_idx. */
+/** Calls that are open (waiting or active), busiest first, along calls_live_order_idx (migration 020). */
 export async function liveRooms(sql: Sql, limit: number): Promise<LiveRoomRow[]> {
   const { rows } = await sql.query<LiveRoomRow>(
     `SELECT call_id, room_name, name, call_type, status, started_at, created_at, created_by, participant_count,
