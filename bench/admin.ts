@@ -42,7 +42,7 @@ async function ensureConnected(c: pg.Client, log: (m: string) => void): Promise<
   await c.query(
     `INSERT INTO calls (call_id, room_id, room_name, name, created_by, call_type, status, started_at, max_participants, created_at)
      SELECT ${room('r')}, 'RM_admin_live_' || r, 'admin-live-' || r, 'Webinar ' || r, $1, 'conference', 'active',
-            now() - interval '3 hours', 5000, now() - interval '3 hours'
+            now() - interval '3 hours', 1000, now() - interval '3 hours'
        FROM generate_series(1, ${LIVE_ROOMS}) r ON CONFLICT DO NOTHING`,
     [userId(1)],
   );
