@@ -53,10 +53,9 @@ const OPEN_KD = (filter: string) => `
      GROUP BY call_id, user_id, day)`;
 
 // Peak concurrency with the open sessions (open_marks of OPEN_KD), per day of the
-// range. The count the open
-// sessions add at a minute mark is a step function: +n at the first mark of the n
-// people who began then, -1/+1 around the marks of a `covered` span (counted in the
-// stored marks already), up to now. Its steps summed in mark order, at each step, at
+// range. The count the open sessions add at a minute mark is a step function: +n at
+// the first mark of the n people who began then, -1/+1 around the marks of a
+// `covered` span (counted in the stored marks already), up to now. Its steps summed in mark order, at each step, at
 // each stored mark and at each midnight, give it everywhere it can peak; a day's peak
 // is the max of stored + open over its marks with open > 0 (elsewhere the stored peak
 // stands), without listing every mark of every open session.
