@@ -25,10 +25,15 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
+/** Credentials in request headers, removed from every log line that carries them. */
+export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers.cookie'];
+/** Secret-named properties of any logged object (a wildcard: pino checks every field). */
+const REDACTED_FIELDS = ['*.password', '*.token'];
+
 export function createLogger(config: Config): Logger {
   return pino({
     level: config.logLevel,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], remove: true },
+    redact: { paths: [...REDACTED_HEADERS, ...REDACTED_FIELDS], remove: true },
   });
 }
 

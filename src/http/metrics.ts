@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { REDACTED_HEADERS } from '../context.ts';
 
 export function createMetrics(pool: pg.Pool): Registry {
   const registry = new Registry();
@@ -34,7 +35,7 @@ export function instrument(app: FastifyInstance, registry: Registry): void {
   // it cannot change this line, yet pino runs its redactor over every field of it: 12% of a
   // /liveness request's JavaScript (docs/profiles.md). This child keeps the other paths and
   // drops the wildcard ones; the line is the one request.log wrote (request-log.test.ts).
-  const requestLog = app.log.child({}, { redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true } });
+  const requestLog = app.log.child({}, { redact: { paths: REDACTED_HEADERS, remove: true } });
   // The one log line of a request and its latency sample, in one hook: Fastify's own
   // request logging (a line on arrival and one on completion) is off in app.ts.
   app.addHook('onResponse', (request, reply, done) => {
