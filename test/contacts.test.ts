@@ -137,9 +137,24 @@ for (const engine of await enginesUnderTest()) describe(`contacts on ${engine}`,
     });
     const erinView = (await req('erin', 'GET', '/contacts')).json().contacts[0];
     assert.equal(erinView.contact.in_call, true);
-    // dave blocks erin: erin no longer learns where dave is.
+    // Every way of picking a page answers the same: a later page, a search, a filter.
+    assert.equal((await add('erin', { contact_user_id: ids.carol, is_favorite: true })).statusCode, 201);
+    const first = (await req('erin', 'GET', '/contacts?limit=1')).json();
+    assert.equal(first.contacts[0].contact_user_id, ids.carol);
+    assert.equal(first.contacts[0].contact.in_call, false);
+    const paths = [`/contacts?limit=1&cursor=${first.next_cursor}`, '/contacts?q=dave', '/contacts?is_favorite=false',
+      `/contacts?is_favorite=false&limit=1&cursor=${first.next_cursor}`, '/contacts'];
+    const daveInCall = async (url: string) => {
+      const dave = (await req('erin', 'GET', url)).json().contacts.find((c: { contact_user_id: string }) => c.contact_user_id === ids.dave);
+      assert.ok(dave, url);
+      return dave.contact.in_call as boolean;
+    };
+    for (const url of paths) assert.equal(await daveInCall(url), true, url);
+    assert.equal((await req('erin', 'GET', `/contacts/${erinView.contact_id}`)).json().contact.in_call, true);
+    // dave blocks erin: erin no longer learns where dave is, on any of those paths.
     assert.equal((await add('dave', { contact_user_id: ids.erin, is_blocked: true })).statusCode, 201);
-    assert.equal((await req('erin', 'GET', '/contacts')).json().contacts[0].contact.in_call, false);
+    for (const url of paths) assert.equal(await daveInCall(url), false, url);
+    assert.equal((await req('erin', 'GET', `/contacts/${erinView.contact_id}`)).json().contact.in_call, false);
     await t.ctx.db.privileged((sql) => sql.query(`UPDATE calls SET status = 'ended' WHERE call_id = $1`, [callId]));
   });
 

@@ -1,6 +1,7 @@
 // All SQL of the contacts domain. Runs inside the caller's RLS scope: contacts are
 // readable and writable by their owner only; other users' profiles come from the
-// user_profiles view and presence from app.contact_in_call().
+// user_profiles view and presence from app.contact_in_call() (one contact) or
+// app.contact_page() (a page).
 import type { Sql } from '../../db/database.ts';
 
 export interface ContactRow {
@@ -45,13 +46,14 @@ export interface ContactFilter {
 // Times leave PostgreSQL already in the contract's form (what Date.toISOString() gives,
 // milliseconds truncated as pg's Date parsing truncates them): parsing 42 timestamps per
 // page into Dates only to print them again was 11% of a contacts page's JavaScript.
+const ROW_REST = `c.relationship_type, c.nickname, c.is_favorite, c.is_blocked, c.notes, c.tags,
+         to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+         to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at,
+         to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key`;
 const SELECT = `
   SELECT c.contact_id, c.contact_user_id, p.aura_id, p.display_name, p.avatar_url,
          app.contact_in_call(c.contact_user_id) AS in_call,
-         c.relationship_type, c.nickname, c.is_favorite, c.is_blocked, c.notes, c.tags,
-         to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
-         to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at,
-         to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key
+         ${ROW_REST}
     FROM contacts c
     LEFT JOIN user_profiles p ON p.user_id = c.contact_user_id`;
 
@@ -103,11 +105,16 @@ export async function remove(sql: Sql, contactId: string): Promise<boolean> {
 }
 
 export async function list(sql: Sql, f: ContactFilter): Promise<ContactRow[]> {
-  // app.search_contacts picks the page (see the migration for why it is a function);
-  // the rows themselves are read under the caller's RLS scope.
+  // app.contact_page picks the page and each contact's presence in one call (migration
+  // 022: one plan kept per connection, instead of a search planned anew and a presence
+  // function planned and run per row); the rows themselves are read under the caller's
+  // RLS scope.
   const { rows } = await sql.query<ContactRow>(
-    `${SELECT}
-      WHERE c.contact_id IN (SELECT app.search_contacts($1, $2, $3, $4, $5, $6, $7, $8))
+    `SELECT c.contact_id, c.contact_user_id, p.aura_id, p.display_name, p.avatar_url, s.in_call,
+            ${ROW_REST}
+       FROM app.contact_page($1, $2, $3, $4, $5, $6, $7, $8) s
+       JOIN contacts c ON c.contact_id = s.contact_id
+       LEFT JOIN user_profiles p ON p.user_id = c.contact_user_id
       ORDER BY c.created_at DESC, c.contact_id DESC`,
     [f.q ?? null, f.tag ?? null, f.relationship_type ?? null, f.is_favorite ?? null, f.is_blocked ?? null,
       f.after?.created_key ?? null, f.after?.contact_id ?? null, f.limit + 1],
