@@ -42,6 +42,9 @@ export interface Seat {
   metadata: string | null;
 }
 
+/** A seat's metadata column as the grant writes it (jsonb text): the token's string, or {}. */
+export const seatMetadata = (metadata: string | null): string => JSON.stringify(metadata ?? {});
+
 /**
  * Reuses the identity's untaken seat, else adds one: one statement, race-free through
  * the partial unique index of migration 006 (concurrent grants meet in ON CONFLICT).
@@ -55,7 +58,7 @@ export async function upsertWaiting(sql: Sql, s: Seat): Promise<Pick<Participant
      ON CONFLICT (call_id, identity) WHERE status = 'waiting' AND participant_sid IS NULL
      DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, metadata = EXCLUDED.metadata
      RETURNING participant_id`,
-    [s.callId, s.userId, s.identity, s.displayName, s.role, JSON.stringify(s.metadata ?? {})],
+    [s.callId, s.userId, s.identity, s.displayName, s.role, seatMetadata(s.metadata)],
   );
   return rows[0]!;
 }
@@ -137,9 +140,22 @@ export interface NewSession {
   userId: string | null;
   displayName: string | null;
   role: Role;
+  /**
+   * Set: the session is inserted connected since then, in the state markConnected would
+   * leave it in, so that its row, triggers and usage rollups are written once, not twice.
+   */
+  connectedAt?: Date | null;
 }
 
 export async function insertSession(sql: Sql, s: NewSession): Promise<ParticipantRow> {
+  if (s.connectedAt) {
+    const { rows } = await sql.query<ParticipantRow>(
+      `INSERT INTO call_participants (call_id, participant_sid, identity, user_id, display_name, role, status, joined_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7) RETURNING ${COLUMNS}`,
+      [s.callId, s.sid, s.identity, s.userId, s.displayName, s.role, s.connectedAt],
+    );
+    return rows[0]!;
+  }
   const { rows } = await sql.query<ParticipantRow>(
     `INSERT INTO call_participants (call_id, participant_sid, identity, user_id, display_name, role)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,

@@ -55,6 +55,8 @@ export interface JoinDeps {
  *     (LiveKit's own max_participants refuses the surplus connection in a race),
  * then reuses the identity's untaken seat or creates one (status 'waiting') and
  * mints a LiveKit token with the role's grants and config.livekit.tokenTtlSeconds.
+ * A seat that already holds what the grant would write (same user, name, role and
+ * metadata: a client fetching its token again) is handed out as it is, without a write.
  * No network call happens here: minting is local.
  */
 export async function grantJoin(
@@ -64,8 +66,8 @@ export async function grantJoin(
   joiner: Joiner,
   /**
    * `locked`: the caller took the lock and read the state already (rooms.service, in the
-   * round trip of its lookup). `last`: the seat is the transaction's last statement, so
-   * COMMIT travels with it.
+   * round trip of its lookup; with the joiner's identity and seatMetadata(joiner.metadata)).
+   * `last`: the seat is the transaction's last statement, so COMMIT travels with it.
    */
   opts: { locked?: JoinState | null; last?: boolean } = {},
 ): Promise<JoinToken> {
@@ -74,23 +76,43 @@ export async function grantJoin(
   const call =
     opts.locked !== undefined
       ? opts.locked
-      : (await Promise.all([lockCallShared(sql, callId), joinState(sql, callId, joiner.identity)]))[1];
+      : (
+          await Promise.all([
+            lockCallShared(sql, callId),
+            joinState(sql, callId, joiner.identity, participants.seatMetadata(joiner.metadata)),
+          ])
+        )[1];
   if (!call) throw notFound('Room');
   if (call.status === 'ended' || call.status === 'failed') {
     throw new AppError('CALL_ENDED', 'The call has ended');
   }
-  if (call.taken >= call.max_participants) {
+  if (call.full) {
     throw new AppError('ROOM_FULL', 'The room is full', { max_participants: call.max_participants });
   }
-  if (opts.last) lastStatement(sql);
-  const seat = await participants.upsertWaiting(sql, {
-    callId,
-    userId: joiner.userId,
-    identity: joiner.identity,
-    displayName: joiner.displayName,
-    role: joiner.role,
-    metadata: joiner.metadata,
-  });
+  // The seat was read under the shared side of the call's lock, which every change of a
+  // seat's status or sid waits for (webhooks, ending the call, reconciliation): it is
+  // still untaken when this transaction commits.
+  const unchanged =
+    call.seat_id !== null &&
+    call.seat_user_id === joiner.userId &&
+    call.seat_display_name === joiner.displayName &&
+    call.seat_role === joiner.role &&
+    call.seat_same_metadata === true;
+  let participantId: string;
+  if (unchanged) {
+    participantId = call.seat_id!;
+  } else {
+    if (opts.last) lastStatement(sql);
+    const seat = await participants.upsertWaiting(sql, {
+      callId,
+      userId: joiner.userId,
+      identity: joiner.identity,
+      displayName: joiner.displayName,
+      role: joiner.role,
+      metadata: joiner.metadata,
+    });
+    participantId = seat.participant_id;
+  }
   const ttl = deps.config.livekit.tokenTtlSeconds;
   const token = await deps.livekit.mintToken({
     room: call.room_name,
@@ -108,10 +130,10 @@ export async function grantJoin(
     room_name: call.room_name,
     identity: joiner.identity,
     display_name: joiner.displayName,
-    participant_id: seat.participant_id,
+    participant_id: participantId,
     role: joiner.role,
     // Slightly early rather than late: the token's own exp is set when it is signed.
     expires_at: new Date(Date.now() + ttl * 1000 - 1000).toISOString(),
-    quality_token: signQualityToken(deps.config.storage.urlSigningSecret, callId, seat.participant_id),
+    quality_token: signQualityToken(deps.config.storage.urlSigningSecret, callId, participantId),
   };
 }

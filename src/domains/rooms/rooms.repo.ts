@@ -1,5 +1,6 @@
 // All SQL of rooms (a room and its call are one row of calls). Runs in the caller's
 // scope: as the user for requests (RLS decides what exists), privileged for guests.
+import type { Role } from '../../adapters/livekit.ts';
 import type { Sql } from '../../db/database.ts';
 import { Params } from '../../db/params.ts';
 
@@ -157,19 +158,46 @@ export interface JoinState {
   status: CallStatus;
   max_participants: number;
   screen_sharing_enabled: boolean;
-  /** Connected sessions of identities other than the joiner's. */
-  taken: number;
+  /** max_participants identities other than the joiner's are connected now. */
+  full: boolean;
+  /** The joiner's untaken seat (at most one: migration 006), or nulls. */
+  seat_id: string | null;
+  seat_user_id: string | null;
+  seat_display_name: string | null;
+  seat_role: Role | null;
+  /** The seat's metadata equals the one the grant would write. */
+  seat_same_metadata: boolean | null;
 }
 
+/**
+ * The state a grant decides on, for `where` naming the call as `c`; $2 is the joiner's
+ * identity, $3 the seat metadata the grant would write (jsonb text).
+ *
+ * `full` counts connected identities only when the call's connected sessions
+ * (participant_count, kept by trigger) reach max_participants: fewer sessions cannot be
+ * that many identities. The count filters every connected session through the
+ * participants' RLS policy, so in a webinar room it is most of the grant's cost.
+ *
+ * The seat comes along so that a grant that would write nothing new (a re-grant with the
+ * same name, role and metadata) writes nothing: the seat's row, its triggers, the RLS
+ * checks of the upsert and the commit's WAL flush are then skipped.
+ */
+const joinStateSql = (where: string) =>
+  `SELECT c.room_name, c.status, c.max_participants, c.screen_sharing_enabled,
+          CASE WHEN c.participant_count < c.max_participants THEN false
+               ELSE (SELECT count(DISTINCT p.identity) FROM call_participants p
+                      WHERE p.call_id = c.call_id AND p.status = 'connected' AND p.identity <> $2) >= c.max_participants
+          END AS full,
+          s.participant_id AS seat_id, s.user_id AS seat_user_id, s.display_name AS seat_display_name,
+          s.role AS seat_role, s.metadata = $3::jsonb AS seat_same_metadata
+     FROM calls c
+     LEFT JOIN call_participants s
+       ON s.call_id = c.call_id AND s.identity = $2 AND s.status = 'waiting' AND s.participant_sid IS NULL
+    WHERE ${where}`;
+
 /** What a grant decides on, in one statement; null when the call is not visible. */
-export async function joinState(sql: Sql, callId: string, identity: string): Promise<JoinState | null> {
-  const { rows } = await sql.query<JoinState>(
-    `SELECT c.room_name, c.status, c.max_participants, c.screen_sharing_enabled,
-            (SELECT count(DISTINCT p.identity)::int FROM call_participants p
-              WHERE p.call_id = c.call_id AND p.status = 'connected' AND p.identity <> $2) AS taken
-       FROM calls c WHERE c.call_id = $1`,
-    [callId, identity],
-  );
+export async function joinState(sql: Sql, callId: string, identity: string, seatMetadata: string): Promise<JoinState | null> {
+  const { rows } = await sql.query<JoinState>(joinStateSql('c.call_id = $1'), [callId, identity, seatMetadata]);
   return rows[0] ?? null;
 }
 
@@ -201,14 +229,18 @@ export async function findForGrant(sql: Sql, key: string, isUuid: boolean, userI
 }
 
 /** joinState for a call named by its key, written behind findForGrant (see there). */
-export async function joinStateByKey(sql: Sql, key: string, isUuid: boolean, identity: string): Promise<JoinState | null> {
-  const { rows } = await sql.query<JoinState>(
-    `SELECT c.room_name, c.status, c.max_participants, c.screen_sharing_enabled,
-            (SELECT count(DISTINCT p.identity)::int FROM call_participants p
-              WHERE p.call_id = c.call_id AND p.status = 'connected' AND p.identity <> $2) AS taken
-       FROM calls c WHERE ${isUuid ? 'c.call_id = $1::uuid' : 'c.room_name = $1'}`,
-    [key, identity],
-  );
+export async function joinStateByKey(
+  sql: Sql,
+  key: string,
+  isUuid: boolean,
+  identity: string,
+  seatMetadata: string,
+): Promise<JoinState | null> {
+  const { rows } = await sql.query<JoinState>(joinStateSql(isUuid ? 'c.call_id = $1::uuid' : 'c.room_name = $1'), [
+    key,
+    identity,
+    seatMetadata,
+  ]);
   return rows[0] ?? null;
 }
 

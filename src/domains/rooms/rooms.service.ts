@@ -7,6 +7,7 @@ import type { Database } from '../../db/database.ts';
 import { AppError, forbidden, notFound, validation } from '../../errors.ts';
 import { decodeCursor, page, UUID_RE } from '../../http/pagination.ts';
 import { publish } from '../events/events.repo.ts';
+import { seatMetadata } from '../participants/participants.repo.ts';
 import { grantJoin, type JoinToken } from './join.ts';
 import * as repo from './rooms.repo.ts';
 
@@ -178,12 +179,13 @@ export class RoomsService {
     }
     // One transaction from lookup to seat in two round trips (token minting is a hot
     // path): the lookup with the caller's name and the call's shared lock, then its
-    // state, written back to back; then the seat, with COMMIT behind it.
+    // state and the caller's seat, written back to back; then the seat's write (none
+    // when it holds this grant already), with COMMIT behind it.
     return this.db.asUser(userId, async (sql) => {
       const isUuid = UUID_RE.test(key);
       const [room, locked] = await Promise.all([
         repo.findForGrant(sql, key, isUuid, userId),
-        repo.joinStateByKey(sql, key, isUuid, userId),
+        repo.joinStateByKey(sql, key, isUuid, userId, seatMetadata(metadata)),
       ]);
       if (!room) throw notFound('Room');
       const isCreator = room.created_by === userId;
