@@ -9,9 +9,13 @@
 // per worker would multiply every user's budget by N); jobs take advisory locks or
 // SKIP LOCKED rows, and only worker 0 starts them at all, so N workers do not poll N
 // times for nothing. The embedded database is one backend in one process: one worker.
+// /metrics, answered by whichever worker the connection reached, reports every worker's
+// metrics summed by the primary (prom-client's AggregatorRegistry), so a scrape sees the
+// instance, not one worker's share of it.
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { Logger } from 'pino';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from './config.ts';
 
 export interface WorkerPlan {
@@ -126,7 +130,74 @@ export function runPrimary(count: number, config: Pick<Config, 'shutdownTimeoutM
 
     process.on('SIGTERM', () => stopAll('SIGTERM'));
     process.on('SIGINT', () => stopAll('SIGINT'));
+    answerMetrics(logger);
     logger.info({ workers: count }, 'starting workers');
     for (let i = 0; i < count; i++) fork(i);
+  });
+}
+
+const METRICS_REQ = 'auralink:metrics-req';
+const METRICS_RES = 'auralink:metrics-res';
+const METRICS_TIMEOUT_MS = 7000; // the aggregator's own wait for the workers is 5 s
+
+interface MetricsMessage {
+  type: typeof METRICS_REQ | typeof METRICS_RES;
+  id: number;
+  text?: string;
+  error?: string;
+}
+const isMetricsMessage = (m: unknown, type: MetricsMessage['type']): m is MetricsMessage =>
+  typeof m === 'object' && m !== null && (m as MetricsMessage).type === type;
+
+/** In the primary: answers a worker's request for the metrics of every worker. */
+function answerMetrics(logger: Logger): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: unknown) => {
+    if (!isMetricsMessage(message, METRICS_REQ)) return;
+    const reply = (m: Omit<MetricsMessage, 'type' | 'id'>) => {
+      if (worker.isConnected()) worker.send({ type: METRICS_RES, id: message.id, ...m });
+    };
+    aggregator.clusterMetrics().then(
+      (text) => reply({ text }),
+      (err: Error) => {
+        logger.warn({ err: err.message }, 'metrics: a worker did not answer');
+        reply({ error: err.message });
+      },
+    );
+  });
+}
+
+/** In a worker: lets the primary collect `registry` (no-op in a single process). */
+export function shareMetrics(registry: Registry): void {
+  if (!cluster.isWorker) return;
+  new AggregatorRegistry(); // installs the worker's answer to the primary's collection
+  AggregatorRegistry.setRegistries([registry]);
+}
+
+let metricsRequests = 0;
+const pendingMetrics = new Map<number, (m: MetricsMessage) => void>();
+
+/**
+ * In a worker: the metrics of every worker, as the primary sums them; null in a single
+ * process. Rejects when the primary or a worker does not answer in time.
+ */
+export function clusterMetrics(): Promise<string> | null {
+  if (!cluster.isWorker || !process.send) return null;
+  if (metricsRequests === 0) {
+    process.on('message', (m: unknown) => {
+      if (isMetricsMessage(m, METRICS_RES)) pendingMetrics.get(m.id)?.(m);
+    });
+  }
+  const id = ++metricsRequests;
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => settle({ type: METRICS_RES, id, error: 'the primary did not answer in time' }), METRICS_TIMEOUT_MS);
+    const settle = (m: MetricsMessage) => {
+      clearTimeout(timer);
+      pendingMetrics.delete(id);
+      if (m.error !== undefined || m.text === undefined) reject(new Error(m.error ?? 'no metrics'));
+      else resolve(m.text);
+    };
+    pendingMetrics.set(id, settle);
+    process.send!({ type: METRICS_REQ, id });
   });
 }

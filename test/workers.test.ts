@@ -74,7 +74,7 @@ describe('WORKERS=2 on PostgreSQL and Redis', { skip, timeout: 480_000 }, () => 
       req.end(body);
     });
     const line = await eventually(async () => lines.find((l) => l.reqId === id && l.msg === 'request'), 5000, `log line of ${id}`);
-    return { ...res, pid: line!.pid, json: res.text ? JSON.parse(res.text) : null };
+    return { ...res, pid: line!.pid, json: res.text.startsWith('{') ? JSON.parse(res.text) : null };
   };
 
   before(async () => {
@@ -176,6 +176,24 @@ describe('WORKERS=2 on PostgreSQL and Redis', { skip, timeout: 480_000 }, () => 
     } finally {
       for (const s of subscribers) s.close();
     }
+  });
+
+  it('reports the metrics of every worker on /metrics, whichever worker answers', async () => {
+    const count = async () => {
+      const m = await request('GET', '/metrics');
+      assert.equal(m.status, 200, m.text);
+      const line = m.text.split('\n').find((l) => /^auralink_http_request_duration_seconds_count\{[^}]*route="\/liveness"[^}]*status_code="200"/.test(l));
+      return { n: line ? Number(line.split(' ').pop()) : 0, pid: m.pid };
+    };
+    const before = await count();
+    const served = new Map<number, number>();
+    for (let i = 0; i < 10; i++) {
+      const r = await request('GET', '/liveness');
+      served.set(r.pid, (served.get(r.pid) ?? 0) + 1);
+    }
+    assert.equal(served.size, 2, 'both workers served /liveness');
+    // Two scrapes: each reaches a worker that served only part of the ten requests.
+    for (const after of [await count(), await count()]) assert.equal(after.n - before.n, 10, `scrape by ${after.pid}`);
   });
 
   it('restarts a worker that dies', async () => {

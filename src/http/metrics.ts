@@ -3,7 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { clusterMetrics, shareMetrics } from '../cluster.ts';
 import { REDACTED_HEADERS } from '../context.ts';
+import { upstream } from '../errors.ts';
 
 export function createMetrics(pool: pg.Pool): Registry {
   const registry = new Registry();
@@ -19,6 +21,7 @@ export function createMetrics(pool: pg.Pool): Registry {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  shareMetrics(registry);
   return registry;
 }
 
@@ -45,8 +48,11 @@ export function instrument(app: FastifyInstance, registry: Registry): void {
     requestLog.info({ reqId: request.id, method: request.method, url: request.url, status, ms: Math.round(ms * 10) / 10 }, 'request');
     done();
   });
+  // Under WORKERS>1 the instance's metrics: every worker's, summed by the primary.
   app.get('/metrics', { schema: { hide: true }, config: { skipAuth: true, rateLimit: false } }, async (_req, reply) => {
+    const all = clusterMetrics();
+    const text = all ? await all.catch(() => Promise.reject(upstream('The metrics of every worker'))) : await registry.metrics();
     reply.type(registry.contentType);
-    return registry.metrics();
+    return text;
   });
 }
