@@ -139,7 +139,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     timeWindow: config.rateLimit.windowMs,
     // With Redis down, requests are let through rather than failing: an outage of the
     // limiter's store should not become an outage of the API (readiness shows it).
-    ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'auralink-rl:', skipOnError: true } : {}),
+    ...(ctx.redis ? { redis: ctx.redis, nameSpace: config.rateLimit.redisPrefix, skipOnError: true } : {}),
     // Per user when signed in, else per client address.
     keyGenerator: (request) => (request.user ? `u:${request.user.id}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),

@@ -32,7 +32,7 @@ export interface Config {
   };
   supabase: { url: string | null; anonKey: string | null; serviceRoleKey: string | null };
   http: { corsOrigins: string[] | '*'; bodyLimitBytes: number };
-  rateLimit: { max: number; windowMs: number; redisUrl: string | null };
+  rateLimit: { max: number; windowMs: number; redisUrl: string | null; redisPrefix: string };
   livekit: {
     url: string | null;
     apiKey: string;
@@ -264,6 +264,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
       max: int(env, 'RATE_LIMIT_MAX', 600, 1, 1_000_000),
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
       redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+      redisPrefix: str(env, 'RATE_LIMIT_REDIS_PREFIX') ?? 'auralink-rl:',
     },
     livekit: {
       url: livekitUrl,

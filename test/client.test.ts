@@ -1,7 +1,6 @@
 // The typed client (clients/ts) against the real app over real HTTP: the bearer
 // middleware, unwrap() and ApiError as a frontend sees them.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApiError, createAuraLinkClient, unwrap } from '../clients/ts/src/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -11,8 +10,7 @@ describe('typed client', () => {
   let baseUrl: string;
   before(async () => {
     t = await startTestApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(() => t.close());
 

@@ -81,7 +81,7 @@ describe('HTTP surface', () => {
 
 describe('readiness with the database gone', () => {
   it('answers 503 down, and requests get 5xx in the error shape, not a crash', async () => {
-    const t = await startTestApp();
+    const t = await startTestApp({ inProcess: 'ends the app’s own pool' });
     const headers = await t.auth('alice');
     await t.database.db.pool.end();
     const ready = await t.app.inject({ url: '/readiness' });

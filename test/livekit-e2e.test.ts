@@ -27,8 +27,8 @@ describe('LiveKit end to end', { skip: await livekitSkip() }, () => {
   };
 
   before(async () => {
-    t = await startTestApp({ env: livekitAppEnv() });
     const u = new URL(livekitEnv.webhookUrl);
+    t = await startTestApp({ env: livekitAppEnv(), port: Number(u.port) });
     await t.app.listen({ host: u.hostname, port: Number(u.port) });
   });
   after(async () => {

@@ -8,6 +8,8 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { Engine } from '../../src/db/database.ts';
 import { createContext, type AppContext } from '../../src/context.ts';
 import { createTestDatabase, testLogger, type TestDatabase } from './db.ts';
+import type { Instance } from './instances.ts';
+import { serveFromWorkers, testWorkers } from './workers-app.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -26,13 +28,20 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse a database (e.g. two app instances on one database). */
   database?: TestDatabase;
-  /** A logger to read what the app logs (default: the silent test logger). */
+  /** A logger to read what the app logs (default: the silent test logger). Keeps the app in process. */
   logger?: AppContext['logger'];
+  /** The port the app will listen on (TEST_WORKERS starts its cluster there). */
+  port?: number;
+  /**
+   * Why this app must serve in the test's own process even under TEST_WORKERS (the test
+   * reads or changes the app's internals); a reason is required so that it shows.
+   */
+  inProcess?: string;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const database = opts.database ?? (await createTestDatabase(opts.engine));
-  const config = loadConfig({
+  const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     // Never created unless a test stores files without a DATA_DIR of its own; its
@@ -42,10 +51,17 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     JOBS_ENABLED: 'false',
     RATE_LIMIT_MAX: '100000',
     ...opts.env,
-  });
+  };
+  const config = loadConfig(env);
   const ctx = await createContext(config, { logger: opts.logger ?? testLogger, db: database.db });
   const app = await buildApp(ctx);
   await app.ready();
+  // TEST_WORKERS=auto|N: requests go to the service as N workers on this database.
+  const workers = testWorkers();
+  let cluster: Instance | null = null;
+  if (workers && database.url && !opts.logger && !opts.inProcess) {
+    cluster = await serveFromWorkers(app, workers, env, database.url, opts.port);
+  }
   const owned = !opts.database;
   return {
     app,
@@ -56,6 +72,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     userId: devUserId,
     auth: async (name) => ({ authorization: `Bearer ${await devToken(config.auth.jwtSecret, name)}` }),
     async close() {
+      await cluster?.stop();
       await app.close();
       await ctx.close();
       if (owned) await database.cleanup();
