@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { postgresAvailable } from './helpers/db.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { roundTrips } from './helpers/round-trips.ts';
+import { deliver, eventJson, uid } from './helpers/webhooks.ts';
 import { serviceSkip } from './helpers/services.ts';
 
 const skip = await serviceSkip('PostgreSQL', await postgresAvailable(), 'TEST_DATABASE_URL');
@@ -14,6 +15,7 @@ const skip = await serviceSkip('PostgreSQL', await postgresAvailable(), 'TEST_DA
 describe('round trips to PostgreSQL per request', { skip }, () => {
   let t: TestApp;
   let callId: string;
+  let roomName: string;
   before(async () => {
     t = await startTestApp({ engine: 'postgres' });
     const auth = await t.auth('alice');
@@ -21,6 +23,7 @@ describe('round trips to PostgreSQL per request', { skip }, () => {
     const room = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: auth, payload: { name: 'Trips', invitees: [] } });
     assert.equal(room.statusCode, 201, room.body);
     callId = room.json().call_id;
+    roomName = room.json().room_name;
     const bob = await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: await t.auth('bob') });
     await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: auth, payload: { contact_user_id: bob.json().user_id } });
   });
@@ -49,6 +52,26 @@ describe('round trips to PostgreSQL per request', { skip }, () => {
   it('POST /rooms/{id}/token: two round trips, also for a second grant that reuses the seat', async () => {
     assert.equal(await count('POST', `/rooms/${callId}/token`, {}), 2);
     assert.equal(await count('POST', `/rooms/${callId}/token`, { display_name: 'Al' }), 2);
+  });
+
+  it('a LiveKit join of a new session: five round trips; its redelivery two', async () => {
+    const body = eventJson({
+      event: 'participant_joined', createdAt: Math.floor(Date.now() / 1000), room: { name: roomName, sid: uid('RM') },
+      participant: { sid: uid('PA'), identity: uid('guest'), joinedAtMs: Date.now() },
+    });
+    const send = async (status: string) => {
+      let res: Awaited<ReturnType<typeof deliver>> | undefined;
+      const n = await roundTrips(async () => {
+        res = await deliver(t, body);
+      });
+      assert.equal(res!.status, 200);
+      assert.equal(res!.body.status, status);
+      return n;
+    };
+    // The event's record with the call's lock and state, the session's candidates, its
+    // insert with the call's start, the event for clients, COMMIT.
+    assert.equal(await send('applied'), 5);
+    assert.equal(await send('duplicate'), 2);
   });
 
   it('a refused grant costs its lookup and a ROLLBACK, and leaves the connection clean', async () => {

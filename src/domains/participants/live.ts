@@ -35,38 +35,57 @@ const summary = (r: repo.ParticipantRow) => ({
 
 /**
  * The row of this LiveKit session: by sid; else the identity's untaken seat (from
- * grantJoin); else a new row, taking role and user from the identity's last row
- * (a reconnect that replaced its session) or from the identity itself.
+ * grantJoin), claimed; else `fresh`, the row to insert, taking role and user from the
+ * identity's last row (a reconnect that replaced its session) or from the identity itself.
  */
-async function sessionRow(sql: Sql, callId: string, p: SessionSignal): Promise<repo.ParticipantRow> {
+async function findSession(
+  sql: Sql,
+  callId: string,
+  p: SessionSignal,
+): Promise<{ row: repo.ParticipantRow; fresh?: never } | { row: null; fresh: repo.NewSession }> {
   const { bySid, seat, latest: previous } = await repo.sessionCandidates(sql, callId, p.sid, p.identity);
-  if (bySid) return bySid;
+  if (bySid) return { row: bySid };
   if (seat) {
     await repo.claimSeat(sql, seat.participant_id, p.sid);
-    return { ...seat, participant_sid: p.sid };
+    return { row: { ...seat, participant_sid: p.sid } };
   }
   const role: Role = previous?.role ?? 'participant';
-  return repo.insertSession(sql, {
-    callId,
-    sid: p.sid,
-    identity: p.identity,
-    userId: previous ? previous.user_id : await repo.userIdForIdentity(sql, p.identity),
-    displayName: p.name || previous?.display_name || null,
-    role,
-  });
+  return {
+    row: null,
+    fresh: {
+      callId,
+      sid: p.sid,
+      identity: p.identity,
+      userId: previous ? previous.user_id : await repo.userIdForIdentity(sql, p.identity),
+      displayName: p.name || previous?.display_name || null,
+      role,
+    },
+  };
+}
+
+async function sessionRow(sql: Sql, callId: string, p: SessionSignal): Promise<repo.ParticipantRow> {
+  const found = await findSession(sql, callId, p);
+  return found.row ?? repo.insertSession(sql, found.fresh);
 }
 
 /** The session is in the room (a join, or any later signal that proves it joined). */
 export async function sessionSeen(sql: Sql, call: rooms.LiveCall, p: SessionSignal, at: Date): Promise<repo.ParticipantRow> {
-  const before = await sessionRow(sql, call.call_id, p);
   const joinedAt = p.joinedAt ?? at;
-  if (await rooms.markStarted(sql, call.call_id, joinedAt)) {
-    await publish(sql, { callId: call.call_id, type: 'call.started', payload: { call_id: call.call_id } });
-  }
-  let row = await repo.markConnected(sql, before.participant_id, joinedAt);
-  if (row.status === 'connected' && before.status !== 'connected') {
-    await publish(sql, { callId: call.call_id, type: 'participant.joined', payload: summary(row) });
-  }
+  const found = await findSession(sql, call.call_id, p);
+  // The session's row and the call's start are independent writes of rows the call's
+  // lock already covers: both go in one round trip (pipelined, in this order). A new
+  // session is inserted connected, the state markConnected would give it, so that its
+  // row and the usage rollups' triggers run once instead of for an insert and an update.
+  const [row0, started] = await Promise.all([
+    found.row ? repo.markConnected(sql, found.row.participant_id, joinedAt) : repo.insertSession(sql, { ...found.fresh, connectedAt: joinedAt }),
+    rooms.markStarted(sql, call.call_id, joinedAt),
+  ]);
+  let row = row0;
+  const joined = row.status === 'connected' && (!found.row || found.row.status !== 'connected');
+  await Promise.all([
+    started && publish(sql, { callId: call.call_id, type: 'call.started', payload: { call_id: call.call_id } }),
+    joined && publish(sql, { callId: call.call_id, type: 'participant.joined', payload: summary(row) }),
+  ]);
   // A join delivered after the room ended: the session ended with the room.
   if (call.ended_at && row.status === 'connected') {
     row = await sessionEnded(sql, call, p, { status: 'left', specific: false, at: call.ended_at, reason: 'ROOM_ENDED' });

@@ -10,7 +10,7 @@ import type { Config } from '../../config.ts';
 import type { Database, Sql } from '../../db/database.ts';
 import { unauthorized, validation } from '../../errors.ts';
 import * as live from '../participants/live.ts';
-import * as rooms from '../rooms/rooms.repo.ts';
+import type * as rooms from '../rooms/rooms.repo.ts';
 import { WebhookFailures } from './failures.ts';
 
 // LiveKit's DisconnectReason values (livekit_models.proto) that we name.
@@ -96,28 +96,22 @@ export class WebhooksService {
 
   private recordAndApply(event: WebhookEvent, roomName: string | null): Promise<Outcome> {
     return this.db.privileged(async (sql) => {
-      // Recording the id and finding the room in one round trip.
-      const { rows } = await sql.query<{ fresh: boolean; call_id: string | null }>(
-        `WITH ins AS (INSERT INTO webhook_events (event_id, event, room_name) VALUES ($1, $2, $3)
-                      ON CONFLICT DO NOTHING RETURNING 1)
-         SELECT EXISTS (SELECT 1 FROM ins) AS fresh,
-                (SELECT call_id FROM calls WHERE room_name = $3) AS call_id`,
-        [event.id, event.event, roomName],
+      // Recording the id, finding the room, the call's lock, reading the call under it
+      // and noting the room's sid: one statement (migration 023), where they were four.
+      const { rows } = await sql.query<rooms.LiveCall & { fresh: boolean }>(
+        'SELECT fresh, call_id, room_id, room_name, status, ended_at FROM app.webhook_receive($1, $2, $3, $4)',
+        [event.id, event.event, roomName, event.room?.sid ?? ''],
       );
-      const { fresh, call_id: callId } = rows[0]!;
+      const { fresh, ...call } = rows[0]!;
       if (!fresh) return 'duplicate' as const;
       if (!roomName) return 'ignored' as const;
-      if (!callId) return 'unknown_room' as const;
-      await rooms.lockCall(sql, callId);
-      // Read under the lock: another delivery may have just ended the call.
-      const locked = (await rooms.findLiveCall(sql, roomName))!;
-      return this.apply(sql, locked, event);
+      if (!call.call_id) return 'unknown_room' as const;
+      return this.apply(sql, call, event);
     });
   }
 
   private async apply(sql: Sql, call: rooms.LiveCall, event: WebhookEvent): Promise<Outcome> {
     const at = ms(event.createdAt) > 0 ? new Date(ms(event.createdAt) * 1000) : new Date();
-    if (event.room?.sid) await rooms.setRoomSid(sql, call.call_id, event.room.sid);
     const p = event.participant;
     const session: live.SessionSignal | null =
       p && p.sid && p.identity
