@@ -38,5 +38,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/liveness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # main.ts drains in-flight requests on SIGTERM (SHUTDOWN_TIMEOUT_MS) and exits 0.
 STOPSIGNAL SIGTERM
-# --max-semi-space-size=8: see docs/deployment.md, "Memory".
-CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
+# --max-semi-space-size=4 --heap-growing-percent=50: see docs/deployment.md, "Memory".
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/main.js"]

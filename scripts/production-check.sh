@@ -116,7 +116,7 @@ fi
 # ---- start ---------------------------------------------------------------------
 t0=$(now_ms)
 # The node flags production uses (package.json start:prod, the Dockerfile, the unit).
-(cd "$ART" && exec env -i "${PROD_ENV[@]}" "$NODE_BIN" --max-semi-space-size=8 dist/main.js) >"$LOG" 2>&1 &
+(cd "$ART" && exec env -i "${PROD_ENV[@]}" "$NODE_BIN" --max-semi-space-size=4 --heap-growing-percent=50 dist/main.js) >"$LOG" 2>&1 &
 SERVER_PID=$!
 ready=""
 for _ in $(seq 1 600); do
