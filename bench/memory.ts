@@ -4,6 +4,7 @@
 //
 //   npm run build && node --import tsx bench/memory.ts [--scale 1m] [--duration 10]
 //     [--configs "prod,prod MALLOC_ARENA_MAX=2,--max-semi-space-size=8 --max-old-space-size=96"]
+//     [--scenarios "list calls,get call,contacts"]
 //
 // A configuration is node flags and NAME=value environment variables; "prod" stands for
 // package.json start:prod's own flags. bench/memprobe.cjs is preloaded and, on SIGUSR2,
@@ -87,7 +88,8 @@ for (const config of opt('configs', `prod,prod MALLOC_ARENA_MAX=2`).split(',')) 
     await sleep(3000);
     console.log(`### ${config}  (NODE_OPTIONS ${flags || '(none)'}${v8Flags ? `, set at start: ${v8Flags}` : ''}${Object.keys(env).length ? `, env ${JSON.stringify(env)}` : ''})`);
     console.log(`- idle: ${show(await sample(svc, file))}`);
-    for (const s of scenarios) {
+    const only = opt('scenarios', scenarios.map((s) => s.name).join(',')).split(',');
+    for (const s of scenarios.filter((x) => only.includes(x.name))) {
       const m: Measured = await cannon(svc, { name: s.name, scale, connections: 50, duration, next: s.next });
       console.log(`- ${s.name}: peak ${m.peak_rss_mb} MB, ${m.rps} req/s, ${m.cpu_ms_per_request} ms CPU/request, ${m.non2xx} non-2xx; at its end ${show(await sample(svc, file))}`);
     }
