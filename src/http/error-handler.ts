@@ -45,6 +45,7 @@ const PG_CODES: Record<string, ErrorCode> = {
   '22008': 'VALIDATION_ERROR', // datetime out of range
   '22023': 'VALIDATION_ERROR', // invalid parameter value
   '22021': 'VALIDATION_ERROR', // bad byte sequence (NUL)
+  '22P05': 'VALIDATION_ERROR', // untranslatable character (\u0000 in a JSON value)
   '23514': 'VALIDATION_ERROR', // check violation
   '23502': 'VALIDATION_ERROR', // not null
   '23505': 'CONFLICT', // unique
