@@ -1,8 +1,9 @@
-// streamToS3 against a real MinIO, with S3's least part size (5 MiB) so that small
-// bodies make several parts: bytes survive the reuse of part buffers whatever the
-// chunking, the single-part and exact-boundary cases take the right path, and a
-// failure leaves neither an object nor an unfinished multipart upload.
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+// S3Storage.put against a real MinIO, with S3's least part size (5 MiB) so that small
+// bodies make several parts: bytes arrive intact and in order whatever the chunking,
+// the empty / single-part / exact-boundary bodies store what was sent, and a failure
+// (limit, broken source, missing bucket) leaves neither an object nor an unfinished
+// multipart upload.
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -38,7 +39,7 @@ function chunked(data: Buffer, sizes: number[]): Readable {
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
-describe('streamToS3 (MinIO, 5 MiB parts)', { skip }, () => {
+describe('S3Storage.put (MinIO, 5 MiB parts)', { skip }, () => {
   let store: S3Storage;
   before(async () => {
     store = new S3Storage(settings(`auralink-s3up-${crypto.randomBytes(4).toString('hex')}`), PART);
@@ -48,7 +49,14 @@ describe('streamToS3 (MinIO, 5 MiB parts)', { skip }, () => {
   const unfinished = async (key: string) =>
     ((await store.client.send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: key }))).Uploads ?? []).filter((u) => u.Key === key);
 
-  async function roundTrip(name: string, data: Buffer, sizes: number[]) {
+  /** Parts the object was stored as: S3's ETag of a multipart object ends in -<parts>; a PutObject's is the plain MD5. */
+  const partsOf = async (key: string) => {
+    const etag = (await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }))).ETag ?? '';
+    const m = /-(\d+)"?$/.exec(etag);
+    return m ? Number(m[1]) : 1;
+  };
+
+  async function roundTrip(name: string, data: Buffer, sizes: number[], parts: number) {
     const key = `files/s3up/${name}`;
     const seen = crypto.createHash('sha256');
     const res = await store.put(chunked(data, sizes), key, { contentType: 'application/octet-stream', maxBytes: data.length, observe: (c) => seen.update(c) });
@@ -58,18 +66,19 @@ describe('streamToS3 (MinIO, 5 MiB parts)', { skip }, () => {
     for await (const c of (await store.get(key)).body) back.push(c as Buffer);
     assert.equal(sha(Buffer.concat(back)), sha(data), `${name}: stored bytes`);
     assert.deepEqual(await unfinished(key), [], name);
+    assert.equal(await partsOf(key), parts, `${name}: ${parts === 1 ? 'one PutObject' : `${parts} parts`}`);
   }
 
-  test('bytes survive part-buffer reuse: 7 parts through 3 buffers, chunks straddling every boundary', async () => {
-    await roundTrip('seven', crypto.randomBytes(6 * PART + 12_345), [65_536, 1, 1_000_003, 7]);
+  test('a 7-part body with chunks straddling every part boundary arrives intact', async () => {
+    await roundTrip('seven', crypto.randomBytes(6 * PART + 12_345), [65_536, 1, 1_000_003, 7], 7);
   });
 
-  test('empty, one byte, exactly one part, one byte over, exactly two parts', async () => {
-    await roundTrip('empty', Buffer.alloc(0), [1]);
-    await roundTrip('one', Buffer.from('x'), [1]);
-    await roundTrip('exact1', crypto.randomBytes(PART), [PART]);
-    await roundTrip('over1', crypto.randomBytes(PART + 1), [65_536]);
-    await roundTrip('exact2', crypto.randomBytes(2 * PART), [PART / 2]);
+  test('empty, one byte and exactly one part as one PutObject; one byte over and exactly two parts as two', async () => {
+    await roundTrip('empty', Buffer.alloc(0), [1], 1);
+    await roundTrip('one', Buffer.from('x'), [1], 1);
+    await roundTrip('exact1', crypto.randomBytes(PART), [PART], 1);
+    await roundTrip('over1', crypto.randomBytes(PART + 1), [65_536], 2);
+    await roundTrip('exact2', crypto.randomBytes(2 * PART), [PART / 2], 2);
   });
 
   test('over the limit mid-multipart: StorageLimitError, no object, the upload aborted', async () => {

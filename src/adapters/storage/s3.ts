@@ -1,6 +1,6 @@
 // S3-compatible backend (MinIO, AWS S3, Supabase Storage's S3 endpoint). Uploads go
-// through streamToS3 (s3-upload.ts), which holds at most queueSize part buffers and
-// one part's worth of incoming chunks, so a 100 MB upload never sits in memory whole.
+// through lib-storage's multipart Upload, which buffers at most queueSize x partSize
+// bytes, so a 100 MB upload never sits in memory whole.
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -12,11 +12,14 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config.ts';
 import {
   assertKey,
+  ByteMeter,
   StorageNotFoundError,
   StorageUnavailableError,
   type ByteRange,
@@ -26,10 +29,11 @@ import {
   type StorageBackend,
   type StoredObject,
 } from './index.ts';
-import { StoreError, streamToS3 } from './s3-upload.ts';
 
-const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 3;
+// lib-storage sends a body of one part or less as a single PutObject, otherwise parts of
+// PART_SIZE with QUEUE_SIZE in flight (docs/profiles.md, "Upload", for the measurements).
+export const PART_SIZE = 8 * 1024 * 1024;
+export const QUEUE_SIZE = 3;
 
 type S3Settings = Pick<
   Config['storage'],
@@ -99,23 +103,36 @@ export class S3Storage implements StorageBackend {
 
   async put(body: Readable, key: string, opts: PutOptions): Promise<{ size: number }> {
     assertKey(key);
+    const meter = new ByteMeter(opts.maxBytes, opts.observe);
+    // The first error from the client side (limit, abort, bad multipart) wins over
+    // whatever the SDK reports after its input stream died.
+    let sourceError: unknown = null;
+    meter.on('error', (err) => (sourceError ??= err));
     const onAbort = () => body.destroy(new Error('upload aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const feeding = pipeline(body, meter).catch(() => undefined);
     try {
       await this.ensureBucket();
-      const size = await streamToS3(this.client, { Bucket: this.bucket, Key: key, ContentType: opts.contentType }, body, {
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: key, Body: meter, ContentType: opts.contentType },
         partSize: this.partSize,
         queueSize: QUEUE_SIZE,
-        maxBytes: opts.maxBytes,
-        ...(opts.observe ? { observe: opts.observe } : {}),
+        // On any failure Upload aborts the multipart upload: no parts left behind.
+        leavePartsOnError: false,
       });
-      return { size };
+      await upload.done();
+      await feeding;
+      if (sourceError) throw sourceError;
+      return { size: meter.bytes };
     } catch (err) {
-      // The source's errors (limit, abort, bad multipart) are the client's; only what
-      // the store answered is "storage unavailable".
+      const fromSource = sourceError;
       body.destroy();
-      if (err instanceof StoreError) throw unavailable(err.original);
-      throw err;
+      meter.destroy();
+      await feeding;
+      if (fromSource) throw fromSource;
+      if (err instanceof StorageUnavailableError) throw err;
+      throw unavailable(err);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
