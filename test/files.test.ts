@@ -382,8 +382,9 @@ describe('delete and events', () => {
       throw new Error('storage says no');
     };
     try {
-      const del = await fetch(`${base}/api/v1/files/${file.file_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${alice}` } });
-      assert.equal(del.status, 204);
+      // This process's app: its storage adapter is the one patched here.
+      const del = await t.local.inject({ method: 'DELETE', url: `/api/v1/files/${file.file_id}`, headers: { authorization: `Bearer ${alice}` } });
+      assert.equal(del.statusCode, 204);
     } finally {
       storage.delete = original;
     }

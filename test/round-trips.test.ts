@@ -17,7 +17,7 @@ describe('round trips to PostgreSQL per request', { skip }, () => {
   let callId: string;
   let roomName: string;
   before(async () => {
-    t = await startTestApp({ engine: 'postgres' });
+    t = await startTestApp({ engine: 'postgres', inProcess: 'counts the round trips of this process’s connections' });
     const auth = await t.auth('alice');
     for (const u of ['alice', 'bob']) await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: await t.auth(u) });
     const room = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: auth, payload: { name: 'Trips', invitees: [] } });

@@ -13,6 +13,11 @@ import { serveFromWorkers, testWorkers } from './workers-app.ts';
 
 export interface TestApp {
   app: FastifyInstance;
+  /**
+   * This process's own app, whichever way `app` serves: for a test that patches the
+   * context's adapters (fault injection) or counts this process's round trips.
+   */
+  local: Pick<FastifyInstance, 'inject'>;
   ctx: AppContext;
   config: Config;
   database: TestDatabase;
@@ -58,13 +63,15 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   await app.ready();
   // TEST_WORKERS=auto|N: requests go to the service as N workers on this database.
   const workers = testWorkers();
+  const local = { inject: app.inject.bind(app) } as Pick<FastifyInstance, 'inject'>;
   let cluster: Instance | null = null;
   if (workers && database.url && !opts.logger && !opts.inProcess) {
-    cluster = await serveFromWorkers(app, workers, env, database.url, opts.port);
+    cluster = await serveFromWorkers(app, workers, { ...env, PUBLIC_BASE_URL: config.publicBaseUrl }, database.url, opts.port);
   }
   const owned = !opts.database;
   return {
     app,
+    local,
     ctx,
     config,
     database,
