@@ -132,4 +132,16 @@ describe('call timeline and quality per participant', () => {
     const empty = res.json().calls.find((c: { call_id: string }) => c.call_id === emptyCallId);
     assert.equal(empty.people_joined, 0);
   });
+
+  it('counts the people of a call only for someone who may see it (the count runs as the owner)', async () => {
+    const count = (who: string) =>
+      t.ctx.db.asUser(t.userId(who), (sql) => sql.query<{ n: number }>('SELECT app.call_people_joined($1) AS n', [callId]));
+    assert.equal((await count('alice')).rows[0]!.n, 2);
+    // carol is a stranger to the call: what the participants' policy lets her count.
+    assert.equal((await count('carol')).rows[0]!.n, 0);
+    const underRls = await t.ctx.db.asUser(t.userId('carol'), (sql) =>
+      sql.query<{ n: number }>('SELECT count(*)::int AS n FROM call_participants WHERE call_id = $1', [callId]),
+    );
+    assert.equal(underRls.rows[0]!.n, 0);
+  });
 });

@@ -36,8 +36,7 @@ const SELECT = `SELECT c.call_id, c.room_id, c.room_name, c.name, c.call_type, c
     c.duration_seconds, c.participant_count, c.max_participants, c.avg_quality_score, c.created_by, c.created_at,
     c.created_at::text AS created_key,
     (SELECT count(*)::int FROM files f WHERE f.call_id = c.call_id) AS files_shared,
-    (SELECT count(DISTINCT p.identity)::int FROM call_participants p
-      WHERE p.call_id = c.call_id AND p.joined_at IS NOT NULL) AS people_joined,
+    app.call_people_joined(c.call_id) AS people_joined, -- the policy checked once per call (migration 024)
     u.display_name AS creator_display_name, u.aura_id AS creator_aura_id
   FROM calls c LEFT JOIN user_profiles u ON u.user_id = c.created_by`;
 
