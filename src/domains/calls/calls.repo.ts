@@ -32,11 +32,14 @@ export interface CallRow extends CallBaseRow {
 // call_members holds the creator and every signed-in user who took part (005).
 const MINE = `EXISTS (SELECT 1 FROM call_members m WHERE m.user_id = $1 AND m.call_id = c.call_id)`;
 
+// people_joined: distinct identities that joined, counted by app.call_people_joined with
+// the participants' policy checked once per call rather than per session row (024).
+// No SQL comments inside the text: bench/list-sql.ts runs it on one line under pgbench.
 const SELECT = `SELECT c.call_id, c.room_id, c.room_name, c.name, c.call_type, c.status, c.started_at, c.ended_at,
     c.duration_seconds, c.participant_count, c.max_participants, c.avg_quality_score, c.created_by, c.created_at,
     c.created_at::text AS created_key,
     (SELECT count(*)::int FROM files f WHERE f.call_id = c.call_id) AS files_shared,
-    app.call_people_joined(c.call_id) AS people_joined, -- the policy checked once per call (migration 024)
+    app.call_people_joined(c.call_id) AS people_joined,
     u.display_name AS creator_display_name, u.aura_id AS creator_aura_id
   FROM calls c LEFT JOIN user_profiles u ON u.user_id = c.created_by`;
 
