@@ -1,6 +1,6 @@
 // A CPU profile of the service under one load scenario: where its per-request CPU goes.
 //
-//   node --import tsx bench/profile.ts --scenario <liveness|users-me|contacts|token|webhook|get-call>
+//   node --import tsx bench/profile.ts --scenario <liveness|users-me|contacts|list-calls|token|webhook|get-call>
 //        [--seconds 15] [--scale 1m] [--connections 20] [--no-prof] [--top 15]
 //
 // Starts src/main.ts as bench/lib.ts startService does (WORKERS=1, LOG_LEVEL=info, against
@@ -60,6 +60,8 @@ export async function scenario(svc: Service, name: string): Promise<() => Shot> 
       return () => ({ path: '/api/v1/users/me', headers: auth(1) });
     case 'contacts':
       return () => ({ path: '/api/v1/contacts?limit=20', headers: anyUser() });
+    case 'list-calls':
+      return () => ({ path: '/api/v1/calls?limit=20', headers: anyUser() });
     case 'get-call': {
       const c = new pg.Client({ connectionString: benchDatabaseUrl(SCALE) });
       await c.connect();
