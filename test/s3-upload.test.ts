@@ -10,21 +10,13 @@ import { Readable } from 'node:stream';
 import { before, describe, test } from 'node:test';
 import { StorageLimitError, StorageUnavailableError } from '../src/adapters/storage/index.ts';
 import { S3Storage } from '../src/adapters/storage/s3.ts';
-import { serviceSkip, tcpReachable, urlHostPort } from './helpers/services.ts';
+import { serviceSkip, tcpReachable, testS3Endpoint, testS3Settings, urlHostPort } from './helpers/services.ts';
 
-const endpoint = process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:19000';
+const endpoint = testS3Endpoint;
 const { host, port } = urlHostPort(endpoint, 80);
 const skip = await serviceSkip('MinIO', await tcpReachable(host, port), endpoint);
 const PART = 5 * 1024 * 1024;
-
-const settings = (bucket: string) => ({
-  bucket,
-  endpoint,
-  region: process.env.TEST_S3_REGION ?? 'us-east-1',
-  accessKeyId: process.env.TEST_S3_ACCESS_KEY ?? 'auralinktest',
-  secretAccessKey: process.env.TEST_S3_SECRET_KEY ?? 'auralink-test-minio-secret-0123',
-  forcePathStyle: true,
-});
+const settings = testS3Settings;
 
 /** `data` cut into chunks of the given sizes, repeated. */
 function chunked(data: Buffer, sizes: number[]): Readable {

@@ -11,22 +11,12 @@ import { after, describe, test } from 'node:test';
 import { DiskStorage } from '../src/adapters/storage/disk.ts';
 import { StorageLimitError, StorageNotFoundError, StorageUnavailableError, type StorageBackend } from '../src/adapters/storage/index.ts';
 import { S3Storage } from '../src/adapters/storage/s3.ts';
-import { serviceSkip, tcpReachable, urlHostPort } from './helpers/services.ts';
+import { serviceSkip, tcpReachable, testS3Endpoint, testS3Settings, urlHostPort } from './helpers/services.ts';
 
-const s3Endpoint = process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:19000';
+const s3Endpoint = testS3Endpoint;
 const s3 = urlHostPort(s3Endpoint, 80);
 const s3Skip = await serviceSkip('MinIO', await tcpReachable(s3.host, s3.port), s3Endpoint);
-
-export function s3Settings(bucket: string, endpoint = s3Endpoint) {
-  return {
-    bucket,
-    endpoint,
-    region: process.env.TEST_S3_REGION ?? 'us-east-1',
-    accessKeyId: process.env.TEST_S3_ACCESS_KEY ?? 'auralinktest',
-    secretAccessKey: process.env.TEST_S3_SECRET_KEY ?? 'auralink-test-minio-secret-0123',
-    forcePathStyle: true,
-  };
-}
+const s3Settings = testS3Settings;
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'auralink-storage-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));

@@ -33,3 +33,16 @@ export function urlHostPort(url: string, defaultPort: number): { host: string; p
   const u = new URL(url);
   return { host: u.hostname, port: u.port ? Number(u.port) : defaultPort };
 }
+
+/** The test MinIO's endpoint (scripts/test-services.sh) and S3 settings for a bucket on it. */
+export const testS3Endpoint = process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:19000';
+export function testS3Settings(bucket: string, endpoint = testS3Endpoint) {
+  return {
+    bucket,
+    endpoint,
+    region: process.env.TEST_S3_REGION ?? 'us-east-1',
+    accessKeyId: process.env.TEST_S3_ACCESS_KEY ?? 'auralinktest',
+    secretAccessKey: process.env.TEST_S3_SECRET_KEY ?? 'auralink-test-minio-secret-0123',
+    forcePathStyle: true,
+  };
+}
