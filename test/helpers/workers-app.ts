@@ -132,7 +132,9 @@ export async function serveFromWorkers(
   // A test process that ends (or fails) without close() must not wait for, or leave, it.
   inst.child.unref();
   for (const s of [inst.child.stdout, inst.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
-  process.once('exit', () => inst.child.kill('SIGKILL'));
+  const killOnExit = () => inst.child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  inst.child.once('exit', () => process.off('exit', killOnExit));
   const mutable = app as unknown as { inject: unknown; listen: unknown };
   mutable.inject = httpInject(inst.base);
   mutable.listen = async (o?: { port?: number }) => {
