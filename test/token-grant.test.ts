@@ -91,7 +91,10 @@ describe('token grants and their seat', () => {
     assert.equal(await seats(t.userId('bob')), 1);
   });
 
-  it('a grant that changes nothing is still two round trips (the second is COMMIT)', async () => {
+  it('a grant that changes nothing is still two round trips (the second is COMMIT)', async (ctx) => {
+    // Pipelining (and so the count) is PostgreSQL's; the embedded database is one backend
+    // that takes one statement at a time. With CI=true PostgreSQL is there and this runs.
+    if (t.database.engine !== 'postgres') return ctx.skip('needs PostgreSQL (pipelined connections); ran on PGlite');
     const headers = await t.auth('alice');
     // This process's app: the count is of this process's connections (and this app has
     // now seen alice, whose first request also writes her profile).
