@@ -269,10 +269,6 @@ export async function openCalls(sql: Sql): Promise<LiveCall[]> {
   return rows;
 }
 
-export async function setRoomSid(sql: Sql, callId: string, sid: string): Promise<void> {
-  await sql.query('UPDATE calls SET room_id = $2 WHERE call_id = $1 AND room_id IS NULL', [callId, sid]);
-}
-
 /**
  * Someone joined at `at`: the call is active (unless ended) and started at its
  * earliest known join. The duration of an ended call follows a moved start.
